@@ -1,0 +1,58 @@
+package charlm.cli;
+
+import charlm.data.Rng;
+import charlm.model.RnnModel;
+import charlm.train.EpochStats;
+import charlm.train.Trainer;
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code charlm bench}: trains with no file output and reports the median tokens/s. */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train for a few epochs with no file output and print, as the last line,",
+                "'bench: <median> tokens/s' with the settings, JDK, kernel path and thread count."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Mixin
+    TrainingOptions options;
+
+    @Option(names = "--epochs", defaultValue = "20", paramLabel = "N", description = "Epochs to time. Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        options.validate(epochs);
+        TrainingOptions.Split data = options.load();
+        Engine engine = Engine.create(options.threads());
+        PrintWriter w = spec.commandLine().getOut();
+        try {
+            RnnModel model = new RnnModel(options.modelConfig(data.corpus().vocab().size()), engine.kernels(), engine.workers());
+            Rng rng = new Rng(options.seed);
+            model.initialize(rng);
+            Trainer trainer = new Trainer(model, options.trainConfig(epochs), data.train(), data.validation(), rng);
+            double[] speeds = new double[epochs];
+            EpochStats last = trainer.run(s -> {
+                speeds[s.epoch() - 1] = s.tokensPerSec();
+                w.println(TrainCommand.line(s));
+            });
+            Arrays.sort(speeds);
+            double median = epochs % 2 == 1 ? speeds[epochs / 2] : (speeds[epochs / 2 - 1] + speeds[epochs / 2]) / 2;
+            w.printf(Locale.ROOT, "bench: %.1f tokens/s (median of %d epochs; final perplexity %.3f) batch %d, steps %d, hiddens %d, vocab %d, "
+                            + "sampling %s, %s%n", median, epochs, last.perplexity(), options.batchSize, options.numSteps, options.hiddens,
+                    data.corpus().vocab().size(), options.sampling().cliName(), engine.describe());
+        } finally {
+            engine.workers().close();
+        }
+        return 0;
+    }
+}

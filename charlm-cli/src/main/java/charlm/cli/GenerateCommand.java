@@ -1,0 +1,83 @@
+package charlm.cli;
+
+import charlm.CharlmException;
+import charlm.data.Rng;
+import charlm.generate.Predictor;
+import charlm.io.Checkpoint;
+import charlm.kernels.Kernels;
+import charlm.kernels.Workers;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code charlm generate}: warm up on a prefix, then decode. The last line printed is the text. */
+@Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Continue a prefix with a trained model: warm-up on the prefix, then greedy decoding (the chapter) or sampling.",
+                "The generated line (prefix + continuation) is the last line printed."})
+final class GenerateCommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "FILE", description = "A model.safetensors written by charlm train or the reference.")
+    Path model;
+
+    @Option(names = "--prefix", defaultValue = "time traveller", paramLabel = "TEXT", description = "Text to continue. Default: ${DEFAULT-VALUE}.")
+    String prefix;
+
+    @Option(names = "--num-preds", defaultValue = "50", paramLabel = "N", description = "Characters to generate. Default: ${DEFAULT-VALUE}.")
+    int numPreds;
+
+    @Option(names = "--strategy", defaultValue = "greedy", paramLabel = "greedy|sample",
+            description = "greedy: the most likely character each step (the chapter); sample: draw from q ∝ P^α. Default: ${DEFAULT-VALUE}.")
+    String strategy;
+
+    @Option(names = "--temperature", paramLabel = "T",
+            description = "With sample: divide the logits by T, the same as --alpha 1/T (sampling from q ∝ P^(1/T)). Default: 1.")
+    Double temperature;
+
+    @Option(names = "--alpha", paramLabel = "A",
+            description = "With sample: sample from q ∝ P^A (the chapter's exercise 3); A > 1 favours likely characters, A = 1/temperature. Default: 1.")
+    Double alpha;
+
+    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K", description = "With sample: only the K most likely characters (0 = all). Default: ${DEFAULT-VALUE}.")
+    int topK;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Seed for sampling; the same seed gives the same text. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        if (prefix.isEmpty()) throw new CharlmException("--prefix is empty; give at least one character to start from");
+        if (numPreds < 0) throw new CharlmException("--num-preds must be 0 or more, got " + numPreds);
+        Predictor.Decoding decoding = decoding();
+        try (Workers workers = Workers.serial()) {
+            Checkpoint.Loaded loaded = Checkpoint.load(model, Kernels.get(), workers);
+            Predictor p = new Predictor(loaded.model(), loaded.vocab(), loaded.tokenizer());
+            spec.commandLine().getOut().println(p.generate(prefix, numPreds, decoding));
+        }
+        return 0;
+    }
+
+    private Predictor.Decoding decoding() {
+        String s = strategy.toLowerCase(java.util.Locale.ROOT);
+        if (s.equals("greedy")) {
+            if (temperature != null || alpha != null || topK != 0) {
+                throw new CharlmException("--temperature, --alpha and --top-k apply to --strategy sample; add it or drop them");
+            }
+            return Predictor.Decoding.GREEDY;
+        }
+        if (!s.equals("sample")) throw new CharlmException("--strategy must be greedy or sample, got '" + strategy + "'");
+        if (temperature != null && alpha != null) throw new CharlmException("give --temperature or --alpha, not both (alpha = 1/temperature)");
+        double a = 1.0;
+        if (alpha != null) a = alpha;
+        if (temperature != null) {
+            if (!(temperature > 0) || temperature.isInfinite()) throw new CharlmException("--temperature must be a positive number, got " + temperature);
+            a = 1.0 / temperature;
+        }
+        return Predictor.Decoding.sample(a, topK, new Rng(seed));
+    }
+}

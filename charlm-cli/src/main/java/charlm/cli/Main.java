@@ -1,0 +1,61 @@
+package charlm.cli;
+
+import charlm.CharlmException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * charlm's command line. Every user error becomes one line on stderr and exit code 2
+ * (3 when training diverges), never a stack trace.
+ */
+@Command(name = "charlm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "A character-level recurrent language model from scratch: the 'RNN from scratch' chapter of Dive into Deep Learning, in Java.",
+        subcommands = {TrainCommand.class, GenerateCommand.class, EvalCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: train, generate, eval or bench");
+    }
+
+    public static void main(String[] args) {
+        System.setProperty("java.awt.headless", "true");
+        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        System.exit(code);
+    }
+
+    /** Runs a command line with the given streams; returns the exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            CommandLine c = ex.getCommandLine();
+            err.println("charlm: " + ex.getMessage().strip() + "; see '" + c.getCommandSpec().qualifiedName() + " --help'");
+            return 2;
+        });
+        cl.setExecutionExceptionHandler((ex, c, parseResult) -> {
+            Throwable t = ex;
+            while (!(t instanceof CharlmException) && t.getCause() != null && t.getCause() != t) t = t.getCause();
+            if (t instanceof CharlmException ce) {
+                err.println("charlm: " + ce.getMessage());
+                return ce.exitCode();
+            }
+            throw ex;
+        });
+        return cl.execute(args);
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"charlm " + (v == null ? "dev" : v) + " on Java " + Runtime.version()};
+        }
+    }
+}

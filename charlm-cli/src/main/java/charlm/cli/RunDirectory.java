@@ -1,0 +1,87 @@
+package charlm.cli;
+
+import charlm.CharlmException;
+import charlm.io.AtomicFiles;
+import charlm.train.EpochStats;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * A run's output folder: config.json, metrics.csv, perplexity.png, model.safetensors. Checked before
+ * training starts (an existing non-empty folder is refused without --force); every file is written
+ * under a temporary name and renamed, so a crash never leaves half a file.
+ */
+final class RunDirectory {
+    static final String CONFIG = "config.json", METRICS = "metrics.csv", PLOT = "perplexity.png", MODEL = "model.safetensors";
+
+    final Path dir;
+    private final List<EpochStats> history = new ArrayList<>();
+
+    private RunDirectory(Path dir) {
+        this.dir = dir;
+    }
+
+    static Path defaultPath() {
+        return Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
+    /** Checks and creates the folder; refuses one that holds files unless force. */
+    static RunDirectory prepare(Path dir, boolean force) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new CharlmException("--out " + dir + " is a file, not a folder; give a new folder name");
+        }
+        if (Files.isDirectory(dir) && !force && !isEmpty(dir)) {
+            throw new CharlmException("--out " + dir + " already holds files; give a new folder, or add --force to write over them");
+        }
+        try {
+            Files.createDirectories(dir);
+            Path probe = Files.createTempFile(dir, ".write-test", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            throw new CharlmException("cannot write to --out " + dir + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); choose a folder you can write to");
+        }
+        return new RunDirectory(dir);
+    }
+
+    private static boolean isEmpty(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            throw new CharlmException("cannot list --out " + dir + ": " + e.getMessage());
+        }
+    }
+
+    Path file(String name) {
+        return dir.resolve(name);
+    }
+
+    void writeConfig(String json) throws IOException {
+        AtomicFiles.writeString(file(CONFIG), json);
+    }
+
+    /** Adds an epoch and rewrites metrics.csv whole (it is small), atomically. */
+    void recordEpoch(EpochStats s) throws IOException {
+        history.add(s);
+        boolean val = s.hasValidation();
+        StringBuilder b = new StringBuilder(val ? "epoch,perplexity,tokens_per_sec,val_perplexity\n" : "epoch,perplexity,tokens_per_sec\n");
+        for (EpochStats e : history) {
+            b.append(e.epoch()).append(',').append(String.format(Locale.ROOT, "%.6f", e.perplexity())).append(',')
+                    .append(String.format(Locale.ROOT, "%.1f", e.tokensPerSec()));
+            if (val) b.append(',').append(String.format(Locale.ROOT, "%.6f", e.valPerplexity()));
+            b.append('\n');
+        }
+        AtomicFiles.writeString(file(METRICS), b.toString());
+    }
+
+    List<EpochStats> history() {
+        return history;
+    }
+}

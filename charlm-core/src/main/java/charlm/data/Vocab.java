@@ -1,0 +1,82 @@
+package charlm.data;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Token indices, as the book builds them: {@code <unk>} at 0, then tokens by falling frequency,
+ * ties in order of first appearance. Tokens here are single code points; unknown ones map to 0.
+ */
+public final class Vocab {
+    public static final String UNK = "<unk>";
+
+    private final List<String> idxToToken;
+    private final Map<Integer, Integer> codePointToIdx = new HashMap<>();
+
+    private Vocab(List<String> tokens) {
+        this.idxToToken = Collections.unmodifiableList(new ArrayList<>(tokens));
+        for (int i = 0; i < tokens.size(); i++) {
+            String t = tokens.get(i);
+            if (t.equals(UNK)) continue;
+            if (t.codePointCount(0, t.length()) != 1) {
+                throw new IllegalArgumentException("vocabulary token is not one character: \"" + t + "\"");
+            }
+            codePointToIdx.putIfAbsent(t.codePointAt(0), i);
+        }
+    }
+
+    /** Builds the vocabulary of a token stream (code points). */
+    public static Vocab build(int[] codePoints) {
+        Map<Integer, int[]> counts = new HashMap<>(); // code point -> {count, first position}
+        for (int i = 0; i < codePoints.length; i++) {
+            int[] c = counts.computeIfAbsent(codePoints[i], k -> new int[] {0, 0});
+            if (c[0]++ == 0) c[1] = i;
+        }
+        List<Map.Entry<Integer, int[]>> ranked = new ArrayList<>(counts.entrySet());
+        ranked.sort((a, b) -> a.getValue()[0] != b.getValue()[0]
+                ? Integer.compare(b.getValue()[0], a.getValue()[0])
+                : Integer.compare(a.getValue()[1], b.getValue()[1]));
+        List<String> tokens = new ArrayList<>();
+        tokens.add(UNK);
+        for (Map.Entry<Integer, int[]> e : ranked) tokens.add(new String(Character.toChars(e.getKey())));
+        return new Vocab(tokens);
+    }
+
+    /** A vocabulary read back from a checkpoint, in index order. */
+    public static Vocab of(List<String> tokens) {
+        if (tokens.isEmpty()) throw new IllegalArgumentException("empty vocabulary");
+        return new Vocab(tokens);
+    }
+
+    public int size() {
+        return idxToToken.size();
+    }
+
+    public String token(int index) {
+        return idxToToken.get(index);
+    }
+
+    public List<String> tokens() {
+        return idxToToken;
+    }
+
+    /** The index of a code point, 0 ({@code <unk>}) when it is not in the vocabulary. */
+    public int index(int codePoint) {
+        return codePointToIdx.getOrDefault(codePoint, 0);
+    }
+
+    public int[] encode(int[] codePoints) {
+        int[] out = new int[codePoints.length];
+        for (int i = 0; i < out.length; i++) out[i] = index(codePoints[i]);
+        return out;
+    }
+
+    public String decode(int[] indices, int from, int to) {
+        StringBuilder b = new StringBuilder();
+        for (int i = from; i < to; i++) b.append(idxToToken.get(indices[i]));
+        return b.toString();
+    }
+}

@@ -1,0 +1,44 @@
+package charlm.kernels;
+
+/**
+ * The numeric kernels of the model, on flat row-major float arrays with offsets and leading
+ * dimensions. Every product adds into C ({@code C += ...}), so gradients accumulate and a caller
+ * can split C into row or column blocks across threads. No kernel splits the sum over k, so a
+ * result does not depend on how C was split.
+ *
+ * <p>{@link ReferenceKernels} is the plain oracle; {@link VectorKernels} the fast path (Vector API).
+ * {@link #get()} picks one from the system property {@code charlm.kernels} (vector | reference).
+ */
+public interface Kernels {
+
+    String name();
+
+    /** C(m, n) += A(m, k) · B(k, n). */
+    void gemmNN(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                float[] c, int cOff, int ldc);
+
+    /** C(m, n) += Aᵀ · B, with A stored as (k, m) and B as (k, n). */
+    void gemmTN(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                float[] c, int cOff, int ldc);
+
+    /** C(m, n) += A(m, k) · Bᵀ, with B stored as (n, k). */
+    void gemmNT(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                float[] c, int cOff, int ldc);
+
+    /** x[off .. off+len) = tanh(x) in place. */
+    void tanh(float[] x, int off, int len);
+
+    /** dA = dH ⊙ (1 − H²), the tanh derivative written through its output. */
+    void tanhBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len);
+
+    /** x[off .. off+len) = max(x, 0) in place. */
+    void relu(float[] x, int off, int len);
+
+    /** dA = dH where H > 0, else 0 (H = relu(A) > 0 exactly when A > 0). */
+    void reluBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len);
+
+    /** The kernels chosen by {@code -Dcharlm.kernels=vector|reference} (default vector where it loads). */
+    static Kernels get() {
+        return KernelChoice.CHOSEN;
+    }
+}

@@ -1,0 +1,482 @@
+package charlm.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fast kernels, on the Vector API (SPECIES_PREFERRED: 16 lanes with AVX-512). Leaves out
+ * masked loads and stores (very slow on JDK 17): tails are scalar, with Math.fma.
+ *
+ * <p>Every output element is computed one fixed way that depends only on k, so splitting C by rows
+ * or columns across threads never changes a bit:
+ * <ul>
+ *   <li>gemmNN, gemmTN: acc = 0; acc = fma(a_p, b_p, acc) for p = 0 .. k-1 in order; C += acc.
+ *       A vector lane and a scalar tail run exactly this chain.</li>
+ *   <li>gemmNT (dot products along k): lane-wise partial sums over the full chunks of L = lanes
+ *       floats, reduced by the fixed tree lane[i] + lane[i ^ L/2], then ^ L/4, ..., then the
+ *       remaining k mod L products fma'd in order; C += sum.</li>
+ * </ul>
+ * Each loop nest stays in one method with no helper calls: on JDK 17 a vector crossing a call that
+ * is not inlined is boxed, and the kernel drops to a few GFLOP/s.
+ */
+final class VectorKernels implements Kernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    /** Register block of gemmNN / gemmTN: 4 rows by 4 vectors of C, 16 accumulators. */
+    private static final int NR = 4;
+    private static final int NC = 4 * L;
+
+    /** Shuffles of the gemmNT reduction tree: lane i with lane i ^ h, for h = L/2, L/4, ..., 1. */
+    private static final int LEVELS = Integer.numberOfTrailingZeros(L);
+    private static final VectorShuffle<Float> SWAP_1 = swap(1);
+    private static final VectorShuffle<Float> SWAP_2 = swap(2);
+    private static final VectorShuffle<Float> SWAP_4 = swap(4);
+    private static final VectorShuffle<Float> SWAP_8 = swap(8);
+
+    private static VectorShuffle<Float> swap(int h) {
+        return h < L ? VectorShuffle.fromOp(S, i -> i ^ h) : null;
+    }
+
+    static {
+        if (Integer.bitCount(L) != 1 || L < 2 || L > 16) {
+            // The gemmNT tree below is written for 2 to 16 lanes (64 to 512-bit vectors).
+            throw new UnsupportedOperationException("VectorKernels needs 2 to 16 float lanes, have " + L);
+        }
+    }
+
+    /*
+     * tanh as a rational function of our own fit: tanh(x) ≈ x·P(x²)/Q(x²) with x clamped to [-9, 9],
+     * P of degree 3 and Q of degree 4 in x², fitted minimax (Lawson) on [0, 9] in double; P then scaled by
+     * 1 + 4e-7 so that R(9) ≥ 1 and the final clamp to [-1, 1] saturates exactly. Measured max |error|
+     * against Math.tanh over [-20, 20]: about 1e-6. Odd by construction (x·even), so tanh(0) = 0 and
+     * tanh(-x) = -tanh(x) exactly. See TanhBench for the timings against SVML TANH and an exp formula.
+     */
+    private static final float CLAMP = 9f;
+    private static final float P0 = 0.9999987483024597f;
+    private static final float P1 = 0.12820158898830414f;
+    private static final float P2 = 0.0028404933400452137f;
+    private static final float P3 = 1.029664053930901e-05f;
+    private static final float Q0 = 1.0f;
+    private static final float Q1 = 0.4615292251110077f;
+    private static final float Q2 = 0.02335594967007637f;
+    private static final float Q3 = 0.0002234121348010376f;
+    private static final float Q4 = 2.1100595404277556e-07f;
+
+    @Override
+    public String name() {
+        return "vector";
+    }
+
+    @Override
+    public void gemmNN(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                       float[] c, int cOff, int ldc) {
+        // a_p of row i is a[aOff + i*lda + p]: stride 1 along p.
+        blockedProduct(m, n, k, a, aOff, lda, 1, b, bOff, ldb, c, cOff, ldc);
+    }
+
+    @Override
+    public void gemmTN(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                       float[] c, int cOff, int ldc) {
+        // A stored (k, m): a_p of row i is a[aOff + p*lda + i], so rows are stride 1, p is stride lda.
+        blockedProduct(m, n, k, a, aOff, 1, lda, b, bOff, ldb, c, cOff, ldc);
+    }
+
+    /**
+     * C(m, n) += Σ_p a(i, p) · B(p, n), with a(i, p) = a[aOff + i*aRow + p*aStep]. Column panels of
+     * 4 vectors outside, row blocks of 4 inside, so a panel of B (k × 64 floats) stays in L2 while
+     * the row blocks pass over it. Panels of 1 vector, then scalar columns, finish the edge.
+     */
+    private static void blockedProduct(int m, int n, int k, float[] a, int aOff, int aRow, int aStep,
+                                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int j = 0;
+        for (; j + NC <= n; j += NC) {
+            int i = 0;
+            for (; i + NR <= m; i += NR) {
+                FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+                FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+                FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+                FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+                int ai = aOff + i * aRow;
+                int bj = bOff + j;
+                for (int p = 0; p < k; p++) {
+                    int bp = bj + p * ldb;
+                    FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                    FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                    FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L);
+                    FloatVector b3 = FloatVector.fromArray(S, b, bp + 3 * L);
+                    int ap = ai + p * aStep;
+                    FloatVector a0 = FloatVector.broadcast(S, a[ap]);
+                    c00 = a0.fma(b0, c00);
+                    c01 = a0.fma(b1, c01);
+                    c02 = a0.fma(b2, c02);
+                    c03 = a0.fma(b3, c03);
+                    FloatVector a1 = FloatVector.broadcast(S, a[ap + aRow]);
+                    c10 = a1.fma(b0, c10);
+                    c11 = a1.fma(b1, c11);
+                    c12 = a1.fma(b2, c12);
+                    c13 = a1.fma(b3, c13);
+                    FloatVector a2 = FloatVector.broadcast(S, a[ap + 2 * aRow]);
+                    c20 = a2.fma(b0, c20);
+                    c21 = a2.fma(b1, c21);
+                    c22 = a2.fma(b2, c22);
+                    c23 = a2.fma(b3, c23);
+                    FloatVector a3 = FloatVector.broadcast(S, a[ap + 3 * aRow]);
+                    c30 = a3.fma(b0, c30);
+                    c31 = a3.fma(b1, c31);
+                    c32 = a3.fma(b2, c32);
+                    c33 = a3.fma(b3, c33);
+                }
+                int ci = cOff + i * ldc + j;
+                FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+                FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
+                FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
+                FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
+                ci += ldc;
+                FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
+                FloatVector.fromArray(S, c, ci + L).add(c11).intoArray(c, ci + L);
+                FloatVector.fromArray(S, c, ci + 2 * L).add(c12).intoArray(c, ci + 2 * L);
+                FloatVector.fromArray(S, c, ci + 3 * L).add(c13).intoArray(c, ci + 3 * L);
+                ci += ldc;
+                FloatVector.fromArray(S, c, ci).add(c20).intoArray(c, ci);
+                FloatVector.fromArray(S, c, ci + L).add(c21).intoArray(c, ci + L);
+                FloatVector.fromArray(S, c, ci + 2 * L).add(c22).intoArray(c, ci + 2 * L);
+                FloatVector.fromArray(S, c, ci + 3 * L).add(c23).intoArray(c, ci + 3 * L);
+                ci += ldc;
+                FloatVector.fromArray(S, c, ci).add(c30).intoArray(c, ci);
+                FloatVector.fromArray(S, c, ci + L).add(c31).intoArray(c, ci + L);
+                FloatVector.fromArray(S, c, ci + 2 * L).add(c32).intoArray(c, ci + 2 * L);
+                FloatVector.fromArray(S, c, ci + 3 * L).add(c33).intoArray(c, ci + 3 * L);
+            }
+            for (; i < m; i++) {
+                FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+                int ai = aOff + i * aRow;
+                int bj = bOff + j;
+                for (int p = 0; p < k; p++) {
+                    int bp = bj + p * ldb;
+                    FloatVector a0 = FloatVector.broadcast(S, a[ai + p * aStep]);
+                    c00 = a0.fma(FloatVector.fromArray(S, b, bp), c00);
+                    c01 = a0.fma(FloatVector.fromArray(S, b, bp + L), c01);
+                    c02 = a0.fma(FloatVector.fromArray(S, b, bp + 2 * L), c02);
+                    c03 = a0.fma(FloatVector.fromArray(S, b, bp + 3 * L), c03);
+                }
+                int ci = cOff + i * ldc + j;
+                FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+                FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
+                FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
+                FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
+            }
+        }
+        for (; j + L <= n; j += L) {
+            int i = 0;
+            for (; i + NR <= m; i += NR) {
+                FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
+                int ai = aOff + i * aRow;
+                int bj = bOff + j;
+                for (int p = 0; p < k; p++) {
+                    FloatVector bv = FloatVector.fromArray(S, b, bj + p * ldb);
+                    int ap = ai + p * aStep;
+                    c0 = FloatVector.broadcast(S, a[ap]).fma(bv, c0);
+                    c1 = FloatVector.broadcast(S, a[ap + aRow]).fma(bv, c1);
+                    c2 = FloatVector.broadcast(S, a[ap + 2 * aRow]).fma(bv, c2);
+                    c3 = FloatVector.broadcast(S, a[ap + 3 * aRow]).fma(bv, c3);
+                }
+                int ci = cOff + i * ldc + j;
+                FloatVector.fromArray(S, c, ci).add(c0).intoArray(c, ci);
+                FloatVector.fromArray(S, c, ci + ldc).add(c1).intoArray(c, ci + ldc);
+                FloatVector.fromArray(S, c, ci + 2 * ldc).add(c2).intoArray(c, ci + 2 * ldc);
+                FloatVector.fromArray(S, c, ci + 3 * ldc).add(c3).intoArray(c, ci + 3 * ldc);
+            }
+            for (; i < m; i++) {
+                FloatVector c0 = FloatVector.zero(S);
+                int ai = aOff + i * aRow;
+                int bj = bOff + j;
+                for (int p = 0; p < k; p++) {
+                    c0 = FloatVector.broadcast(S, a[ai + p * aStep]).fma(FloatVector.fromArray(S, b, bj + p * ldb), c0);
+                }
+                int ci = cOff + i * ldc + j;
+                FloatVector.fromArray(S, c, ci).add(c0).intoArray(c, ci);
+            }
+        }
+        for (; j < n; j++) {
+            for (int i = 0; i < m; i++) {
+                float acc = 0f;
+                int ai = aOff + i * aRow;
+                int bj = bOff + j;
+                for (int p = 0; p < k; p++) acc = Math.fma(a[ai + p * aStep], b[bj + p * ldb], acc);
+                c[cOff + i * ldc + j] += acc;
+            }
+        }
+    }
+
+    /**
+     * Dot products along k. Blocks of 4 rows of A by 4 rows of B (16 lane-wise accumulators), then
+     * the edges with 4 × 1, 1 × 4 and 1 × 1 blocks; all run the same per-element scheme (class comment).
+     */
+    @Override
+    public void gemmNT(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                       float[] c, int cOff, int ldc) {
+        int kv = k - k % L;
+        int i = 0;
+        for (; i + 4 <= m; i += 4) {
+            int a0 = aOff + i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+            int j = 0;
+            for (; j + 4 <= n; j += 4) {
+                int b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
+                FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+                FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+                FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+                for (int p = 0; p < kv; p += L) {
+                    FloatVector y0 = FloatVector.fromArray(S, b, b0 + p);
+                    FloatVector y1 = FloatVector.fromArray(S, b, b1 + p);
+                    FloatVector y2 = FloatVector.fromArray(S, b, b2 + p);
+                    FloatVector y3 = FloatVector.fromArray(S, b, b3 + p);
+                    FloatVector x = FloatVector.fromArray(S, a, a0 + p);
+                    s00 = x.fma(y0, s00);
+                    s01 = x.fma(y1, s01);
+                    s02 = x.fma(y2, s02);
+                    s03 = x.fma(y3, s03);
+                    x = FloatVector.fromArray(S, a, a1 + p);
+                    s10 = x.fma(y0, s10);
+                    s11 = x.fma(y1, s11);
+                    s12 = x.fma(y2, s12);
+                    s13 = x.fma(y3, s13);
+                    x = FloatVector.fromArray(S, a, a2 + p);
+                    s20 = x.fma(y0, s20);
+                    s21 = x.fma(y1, s21);
+                    s22 = x.fma(y2, s22);
+                    s23 = x.fma(y3, s23);
+                    x = FloatVector.fromArray(S, a, a3 + p);
+                    s30 = x.fma(y0, s30);
+                    s31 = x.fma(y1, s31);
+                    s32 = x.fma(y2, s32);
+                    s33 = x.fma(y3, s33);
+                }
+                // The fixed tree: halves first, down to neighbours (LEVELS steps).
+                if (LEVELS >= 4) {
+                    s00 = s00.add(s00.rearrange(SWAP_8)); s01 = s01.add(s01.rearrange(SWAP_8));
+                    s02 = s02.add(s02.rearrange(SWAP_8)); s03 = s03.add(s03.rearrange(SWAP_8));
+                    s10 = s10.add(s10.rearrange(SWAP_8)); s11 = s11.add(s11.rearrange(SWAP_8));
+                    s12 = s12.add(s12.rearrange(SWAP_8)); s13 = s13.add(s13.rearrange(SWAP_8));
+                    s20 = s20.add(s20.rearrange(SWAP_8)); s21 = s21.add(s21.rearrange(SWAP_8));
+                    s22 = s22.add(s22.rearrange(SWAP_8)); s23 = s23.add(s23.rearrange(SWAP_8));
+                    s30 = s30.add(s30.rearrange(SWAP_8)); s31 = s31.add(s31.rearrange(SWAP_8));
+                    s32 = s32.add(s32.rearrange(SWAP_8)); s33 = s33.add(s33.rearrange(SWAP_8));
+                }
+                if (LEVELS >= 3) {
+                    s00 = s00.add(s00.rearrange(SWAP_4)); s01 = s01.add(s01.rearrange(SWAP_4));
+                    s02 = s02.add(s02.rearrange(SWAP_4)); s03 = s03.add(s03.rearrange(SWAP_4));
+                    s10 = s10.add(s10.rearrange(SWAP_4)); s11 = s11.add(s11.rearrange(SWAP_4));
+                    s12 = s12.add(s12.rearrange(SWAP_4)); s13 = s13.add(s13.rearrange(SWAP_4));
+                    s20 = s20.add(s20.rearrange(SWAP_4)); s21 = s21.add(s21.rearrange(SWAP_4));
+                    s22 = s22.add(s22.rearrange(SWAP_4)); s23 = s23.add(s23.rearrange(SWAP_4));
+                    s30 = s30.add(s30.rearrange(SWAP_4)); s31 = s31.add(s31.rearrange(SWAP_4));
+                    s32 = s32.add(s32.rearrange(SWAP_4)); s33 = s33.add(s33.rearrange(SWAP_4));
+                }
+                if (LEVELS >= 2) {
+                    s00 = s00.add(s00.rearrange(SWAP_2)); s01 = s01.add(s01.rearrange(SWAP_2));
+                    s02 = s02.add(s02.rearrange(SWAP_2)); s03 = s03.add(s03.rearrange(SWAP_2));
+                    s10 = s10.add(s10.rearrange(SWAP_2)); s11 = s11.add(s11.rearrange(SWAP_2));
+                    s12 = s12.add(s12.rearrange(SWAP_2)); s13 = s13.add(s13.rearrange(SWAP_2));
+                    s20 = s20.add(s20.rearrange(SWAP_2)); s21 = s21.add(s21.rearrange(SWAP_2));
+                    s22 = s22.add(s22.rearrange(SWAP_2)); s23 = s23.add(s23.rearrange(SWAP_2));
+                    s30 = s30.add(s30.rearrange(SWAP_2)); s31 = s31.add(s31.rearrange(SWAP_2));
+                    s32 = s32.add(s32.rearrange(SWAP_2)); s33 = s33.add(s33.rearrange(SWAP_2));
+                }
+                s00 = s00.add(s00.rearrange(SWAP_1)); s01 = s01.add(s01.rearrange(SWAP_1));
+                s02 = s02.add(s02.rearrange(SWAP_1)); s03 = s03.add(s03.rearrange(SWAP_1));
+                s10 = s10.add(s10.rearrange(SWAP_1)); s11 = s11.add(s11.rearrange(SWAP_1));
+                s12 = s12.add(s12.rearrange(SWAP_1)); s13 = s13.add(s13.rearrange(SWAP_1));
+                s20 = s20.add(s20.rearrange(SWAP_1)); s21 = s21.add(s21.rearrange(SWAP_1));
+                s22 = s22.add(s22.rearrange(SWAP_1)); s23 = s23.add(s23.rearrange(SWAP_1));
+                s30 = s30.add(s30.rearrange(SWAP_1)); s31 = s31.add(s31.rearrange(SWAP_1));
+                s32 = s32.add(s32.rearrange(SWAP_1)); s33 = s33.add(s33.rearrange(SWAP_1));
+                float t00 = s00.lane(0), t01 = s01.lane(0), t02 = s02.lane(0), t03 = s03.lane(0);
+                float t10 = s10.lane(0), t11 = s11.lane(0), t12 = s12.lane(0), t13 = s13.lane(0);
+                float t20 = s20.lane(0), t21 = s21.lane(0), t22 = s22.lane(0), t23 = s23.lane(0);
+                float t30 = s30.lane(0), t31 = s31.lane(0), t32 = s32.lane(0), t33 = s33.lane(0);
+                for (int p = kv; p < k; p++) {
+                    float x0 = a[a0 + p], x1 = a[a1 + p], x2 = a[a2 + p], x3 = a[a3 + p];
+                    float y0 = b[b0 + p], y1 = b[b1 + p], y2 = b[b2 + p], y3 = b[b3 + p];
+                    t00 = Math.fma(x0, y0, t00); t01 = Math.fma(x0, y1, t01);
+                    t02 = Math.fma(x0, y2, t02); t03 = Math.fma(x0, y3, t03);
+                    t10 = Math.fma(x1, y0, t10); t11 = Math.fma(x1, y1, t11);
+                    t12 = Math.fma(x1, y2, t12); t13 = Math.fma(x1, y3, t13);
+                    t20 = Math.fma(x2, y0, t20); t21 = Math.fma(x2, y1, t21);
+                    t22 = Math.fma(x2, y2, t22); t23 = Math.fma(x2, y3, t23);
+                    t30 = Math.fma(x3, y0, t30); t31 = Math.fma(x3, y1, t31);
+                    t32 = Math.fma(x3, y2, t32); t33 = Math.fma(x3, y3, t33);
+                }
+                int ci = cOff + i * ldc + j;
+                c[ci] += t00; c[ci + 1] += t01; c[ci + 2] += t02; c[ci + 3] += t03;
+                ci += ldc;
+                c[ci] += t10; c[ci + 1] += t11; c[ci + 2] += t12; c[ci + 3] += t13;
+                ci += ldc;
+                c[ci] += t20; c[ci + 1] += t21; c[ci + 2] += t22; c[ci + 3] += t23;
+                ci += ldc;
+                c[ci] += t30; c[ci + 1] += t31; c[ci + 2] += t32; c[ci + 3] += t33;
+            }
+            for (; j < n; j++) {
+                int b0 = bOff + j * ldb;
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int p = 0; p < kv; p += L) {
+                    FloatVector y = FloatVector.fromArray(S, b, b0 + p);
+                    s0 = FloatVector.fromArray(S, a, a0 + p).fma(y, s0);
+                    s1 = FloatVector.fromArray(S, a, a1 + p).fma(y, s1);
+                    s2 = FloatVector.fromArray(S, a, a2 + p).fma(y, s2);
+                    s3 = FloatVector.fromArray(S, a, a3 + p).fma(y, s3);
+                }
+                if (LEVELS >= 4) {
+                    s0 = s0.add(s0.rearrange(SWAP_8)); s1 = s1.add(s1.rearrange(SWAP_8));
+                    s2 = s2.add(s2.rearrange(SWAP_8)); s3 = s3.add(s3.rearrange(SWAP_8));
+                }
+                if (LEVELS >= 3) {
+                    s0 = s0.add(s0.rearrange(SWAP_4)); s1 = s1.add(s1.rearrange(SWAP_4));
+                    s2 = s2.add(s2.rearrange(SWAP_4)); s3 = s3.add(s3.rearrange(SWAP_4));
+                }
+                if (LEVELS >= 2) {
+                    s0 = s0.add(s0.rearrange(SWAP_2)); s1 = s1.add(s1.rearrange(SWAP_2));
+                    s2 = s2.add(s2.rearrange(SWAP_2)); s3 = s3.add(s3.rearrange(SWAP_2));
+                }
+                s0 = s0.add(s0.rearrange(SWAP_1)); s1 = s1.add(s1.rearrange(SWAP_1));
+                s2 = s2.add(s2.rearrange(SWAP_1)); s3 = s3.add(s3.rearrange(SWAP_1));
+                float t0 = s0.lane(0), t1 = s1.lane(0), t2 = s2.lane(0), t3 = s3.lane(0);
+                for (int p = kv; p < k; p++) {
+                    float y = b[b0 + p];
+                    t0 = Math.fma(a[a0 + p], y, t0);
+                    t1 = Math.fma(a[a1 + p], y, t1);
+                    t2 = Math.fma(a[a2 + p], y, t2);
+                    t3 = Math.fma(a[a3 + p], y, t3);
+                }
+                int ci = cOff + i * ldc + j;
+                c[ci] += t0;
+                c[ci + ldc] += t1;
+                c[ci + 2 * ldc] += t2;
+                c[ci + 3 * ldc] += t3;
+            }
+        }
+        for (; i < m; i++) {
+            int a0 = aOff + i * lda;
+            int j = 0;
+            for (; j + 4 <= n; j += 4) {
+                int b0 = bOff + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+                FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+                for (int p = 0; p < kv; p += L) {
+                    FloatVector x = FloatVector.fromArray(S, a, a0 + p);
+                    s0 = x.fma(FloatVector.fromArray(S, b, b0 + p), s0);
+                    s1 = x.fma(FloatVector.fromArray(S, b, b1 + p), s1);
+                    s2 = x.fma(FloatVector.fromArray(S, b, b2 + p), s2);
+                    s3 = x.fma(FloatVector.fromArray(S, b, b3 + p), s3);
+                }
+                if (LEVELS >= 4) {
+                    s0 = s0.add(s0.rearrange(SWAP_8)); s1 = s1.add(s1.rearrange(SWAP_8));
+                    s2 = s2.add(s2.rearrange(SWAP_8)); s3 = s3.add(s3.rearrange(SWAP_8));
+                }
+                if (LEVELS >= 3) {
+                    s0 = s0.add(s0.rearrange(SWAP_4)); s1 = s1.add(s1.rearrange(SWAP_4));
+                    s2 = s2.add(s2.rearrange(SWAP_4)); s3 = s3.add(s3.rearrange(SWAP_4));
+                }
+                if (LEVELS >= 2) {
+                    s0 = s0.add(s0.rearrange(SWAP_2)); s1 = s1.add(s1.rearrange(SWAP_2));
+                    s2 = s2.add(s2.rearrange(SWAP_2)); s3 = s3.add(s3.rearrange(SWAP_2));
+                }
+                s0 = s0.add(s0.rearrange(SWAP_1)); s1 = s1.add(s1.rearrange(SWAP_1));
+                s2 = s2.add(s2.rearrange(SWAP_1)); s3 = s3.add(s3.rearrange(SWAP_1));
+                float t0 = s0.lane(0), t1 = s1.lane(0), t2 = s2.lane(0), t3 = s3.lane(0);
+                for (int p = kv; p < k; p++) {
+                    float x = a[a0 + p];
+                    t0 = Math.fma(x, b[b0 + p], t0);
+                    t1 = Math.fma(x, b[b1 + p], t1);
+                    t2 = Math.fma(x, b[b2 + p], t2);
+                    t3 = Math.fma(x, b[b3 + p], t3);
+                }
+                int ci = cOff + i * ldc + j;
+                c[ci] += t0;
+                c[ci + 1] += t1;
+                c[ci + 2] += t2;
+                c[ci + 3] += t3;
+            }
+            for (; j < n; j++) {
+                int b0 = bOff + j * ldb;
+                FloatVector s0 = FloatVector.zero(S);
+                for (int p = 0; p < kv; p += L) {
+                    s0 = FloatVector.fromArray(S, a, a0 + p).fma(FloatVector.fromArray(S, b, b0 + p), s0);
+                }
+                if (LEVELS >= 4) s0 = s0.add(s0.rearrange(SWAP_8));
+                if (LEVELS >= 3) s0 = s0.add(s0.rearrange(SWAP_4));
+                if (LEVELS >= 2) s0 = s0.add(s0.rearrange(SWAP_2));
+                s0 = s0.add(s0.rearrange(SWAP_1));
+                float t0 = s0.lane(0);
+                for (int p = kv; p < k; p++) t0 = Math.fma(a[a0 + p], b[b0 + p], t0);
+                c[cOff + i * ldc + j] += t0;
+            }
+        }
+    }
+
+    @Override
+    public void tanh(float[] x, int off, int len) {
+        int end = off + len;
+        int i = off;
+        FloatVector hi = FloatVector.broadcast(S, CLAMP);
+        FloatVector lo = FloatVector.broadcast(S, -CLAMP);
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        FloatVector minusOne = FloatVector.broadcast(S, -1f);
+        FloatVector p0 = FloatVector.broadcast(S, P0), p1 = FloatVector.broadcast(S, P1);
+        FloatVector q0 = FloatVector.broadcast(S, Q0), q1 = FloatVector.broadcast(S, Q1);
+        FloatVector q2 = FloatVector.broadcast(S, Q2);
+        for (; i + L <= end; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, i).min(hi).max(lo);
+            FloatVector v2 = v.mul(v);
+            FloatVector num = v2.fma(P3, P2).fma(v2, p1).fma(v2, p0).mul(v);
+            FloatVector den = v2.fma(Q4, Q3).fma(v2, q2).fma(v2, q1).fma(v2, q0);
+            num.div(den).min(one).max(minusOne).intoArray(x, i);
+        }
+        for (; i < end; i++) {
+            float v = Math.max(Math.min(x[i], CLAMP), -CLAMP);
+            float v2 = v * v;
+            float num = Math.fma(Math.fma(Math.fma(v2, P3, P2), v2, P1), v2, P0) * v;
+            float den = Math.fma(Math.fma(Math.fma(Math.fma(v2, Q4, Q3), v2, Q2), v2, Q1), v2, Q0);
+            x[i] = Math.max(Math.min(num / den, 1f), -1f);
+        }
+    }
+
+    @Override
+    public void tanhBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len) {
+        int i = 0;
+        FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i + L <= len; i += L) {
+            FloatVector y = FloatVector.fromArray(S, h, hOff + i);
+            // Same rounding as the reference: 1 − y·y rounded, then times dH.
+            FloatVector d = FloatVector.fromArray(S, dh, dhOff + i);
+            d.mul(one.sub(y.mul(y))).intoArray(da, daOff + i);
+        }
+        for (; i < len; i++) {
+            float y = h[hOff + i];
+            da[daOff + i] = dh[dhOff + i] * (1f - y * y);
+        }
+    }
+
+    @Override
+    public void relu(float[] x, int off, int len) {
+        int end = off + len;
+        int i = off;
+        FloatVector zero = FloatVector.zero(S);
+        for (; i + L <= end; i += L) FloatVector.fromArray(S, x, i).max(zero).intoArray(x, i);
+        for (; i < end; i++) x[i] = Math.max(x[i], 0f);
+    }
+
+    @Override
+    public void reluBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len) {
+        int i = 0;
+        FloatVector zero = FloatVector.zero(S);
+        for (; i + L <= len; i += L) {
+            VectorMask<Float> alive = FloatVector.fromArray(S, h, hOff + i).compare(VectorOperators.GT, 0f);
+            zero.blend(FloatVector.fromArray(S, dh, dhOff + i), alive).intoArray(da, daOff + i);
+        }
+        for (; i < len; i++) da[daOff + i] = h[hOff + i] > 0f ? dh[dhOff + i] : 0f;
+    }
+}

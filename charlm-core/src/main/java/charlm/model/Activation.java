@@ -1,0 +1,16 @@
+package charlm.model;
+
+import java.util.Locale;
+
+/** The hidden layer's nonlinearity: the chapter's tanh, or ReLU (exercise 6). */
+public enum Activation {
+    TANH, RELU;
+
+    public String cliName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
+    public static Activation parse(String s) {
+        return valueOf(s.toUpperCase(Locale.ROOT));
+    }
+}
