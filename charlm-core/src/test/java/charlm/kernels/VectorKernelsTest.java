@@ -1,0 +1,266 @@
+package charlm.kernels;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
+
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The Vector API kernels against the plain reference: products within 1e-5 of Σ|a·b| per element,
+ * element-wise kernels bit for bit, tanh within 2e-6 of Math.tanh, and products bit-identical
+ * however C is split into row or column blocks.
+ */
+class VectorKernelsTest {
+    /** Per element: |fast − reference| ≤ REL · Σ_p |a_p·b_p| (the two sum in different orders, with and without fma). */
+    private static final double REL = 1e-5;
+    private static final double TANH_TOL = 2e-6;
+
+    private final Kernels fast = new VectorKernels();
+    private final Kernels ref = new ReferenceKernels();
+
+    enum Op { NN, TN, NT }
+
+    /** One product with its operands laid out with offsets and padded leading dimensions. */
+    private static final class Problem {
+        final Op op;
+        final int m, n, k;
+        final float[] a, b, c0;
+        final int aOff, lda, bOff, ldb, cOff, ldc;
+
+        Problem(Op op, int m, int n, int k, int pad, Random rnd) {
+            this.op = op;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            int aRows = op == Op.TN ? k : m, aCols = op == Op.TN ? m : k;
+            int bRows = op == Op.NT ? n : k, bCols = op == Op.NT ? k : n;
+            aOff = pad == 0 ? 0 : 3;
+            lda = aCols + pad;
+            bOff = pad == 0 ? 0 : 5;
+            ldb = bCols + pad;
+            cOff = pad == 0 ? 0 : 7;
+            ldc = n + pad;
+            a = random(aOff + aRows * lda + pad, rnd);
+            b = random(bOff + bRows * ldb + pad, rnd);
+            c0 = random(cOff + m * ldc + pad, rnd);
+        }
+
+        float a(int i, int p) {
+            return op == Op.TN ? a[aOff + p * lda + i] : a[aOff + i * lda + p];
+        }
+
+        float b(int p, int j) {
+            return op == Op.NT ? b[bOff + j * ldb + p] : b[bOff + p * ldb + j];
+        }
+
+        /** C0 with rows [i0, i1) and columns [j0, j1) of the product added, through the given kernels. */
+        float[] run(Kernels kernels, int i0, int i1, int j0, int j1, float[] into) {
+            int mm = i1 - i0, nn = j1 - j0;
+            int ao = op == Op.TN ? aOff + i0 : aOff + i0 * lda;
+            int bo = op == Op.NT ? bOff + j0 * ldb : bOff + j0;
+            int co = cOff + i0 * ldc + j0;
+            switch (op) {
+                case NN -> kernels.gemmNN(mm, nn, k, a, ao, lda, b, bo, ldb, into, co, ldc);
+                case TN -> kernels.gemmTN(mm, nn, k, a, ao, lda, b, bo, ldb, into, co, ldc);
+                case NT -> kernels.gemmNT(mm, nn, k, a, ao, lda, b, bo, ldb, into, co, ldc);
+            }
+            return into;
+        }
+
+        float[] whole(Kernels kernels) {
+            return run(kernels, 0, m, 0, n, c0.clone());
+        }
+    }
+
+    private static float[] random(int len, Random rnd) {
+        float[] x = new float[len];
+        for (int i = 0; i < len; i++) x[i] = (float) rnd.nextGaussian();
+        return x;
+    }
+
+    static Stream<Arguments> shapes() {
+        Stream.Builder<Arguments> s = Stream.builder();
+        // The model's shapes (B = 32, T = 35, H = 512, V = 28, and B = 2, 1 for generation).
+        s.add(Arguments.of(Op.NN, 32, 512, 512, 0));
+        s.add(Arguments.of(Op.NN, 32, 256, 512, 0));
+        s.add(Arguments.of(Op.NN, 2, 512, 512, 0));
+        s.add(Arguments.of(Op.NN, 1, 512, 512, 0));
+        s.add(Arguments.of(Op.NN, 1120, 512, 28, 0));
+        s.add(Arguments.of(Op.NT, 1120, 28, 512, 0));
+        s.add(Arguments.of(Op.NT, 1, 28, 512, 0));
+        s.add(Arguments.of(Op.TN, 28, 512, 1120, 0));
+        s.add(Arguments.of(Op.TN, 512, 512, 1120, 0));
+        // Awkward shapes, with offsets and leading dimensions wider than the matrix.
+        int[] sizes = {1, 3, 15, 17, 33};
+        for (Op op : Op.values()) {
+            for (int m : sizes) for (int n : sizes) for (int k : sizes) s.add(Arguments.of(op, m, n, k, 4));
+            s.add(Arguments.of(op, 5, 70, 19, 3));
+            s.add(Arguments.of(op, 9, 130, 40, 1));
+            s.add(Arguments.of(op, 7, 64, 0, 2));
+        }
+        return s.build();
+    }
+
+    @ParameterizedTest(name = "{0} m={1} n={2} k={3} pad={4}")
+    @MethodSource("shapes")
+    void productsMatchTheReference(Op op, int m, int n, int k, int pad) {
+        Problem pr = new Problem(op, m, n, k, pad, new Random(31L * m + 17L * n + k + op.ordinal()));
+        float[] got = pr.whole(fast);
+        float[] want = pr.whole(ref);
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double scale = Math.abs(pr.c0[pr.cOff + i * pr.ldc + j]);
+                for (int p = 0; p < k; p++) scale += Math.abs((double) pr.a(i, p) * pr.b(p, j));
+                int at = pr.cOff + i * pr.ldc + j;
+                assertThat(Math.abs((double) got[at] - want[at]))
+                        .as("%s C[%d][%d] of %dx%dx%d", op, i, j, m, n, k)
+                        .isLessThanOrEqualTo(REL * scale + 1e-30);
+            }
+        }
+        // Outside the C block (offset, padding) nothing was written.
+        for (int at = 0; at < got.length; at++) {
+            int r = (at - pr.cOff) / pr.ldc, col = (at - pr.cOff) % pr.ldc;
+            boolean inside = at >= pr.cOff && r < m && col < n;
+            if (!inside) assertThat(got[at]).as("outside C at %d", at).isEqualTo(pr.c0[at]);
+        }
+    }
+
+    static Stream<Arguments> splitShapes() {
+        return Stream.of(
+                Arguments.of(Op.NN, 32, 512, 512),
+                Arguments.of(Op.NN, 1120, 512, 28),
+                Arguments.of(Op.TN, 512, 512, 1120),
+                Arguments.of(Op.TN, 28, 512, 1120),
+                Arguments.of(Op.NT, 1120, 28, 512),
+                Arguments.of(Op.NT, 33, 45, 77),
+                Arguments.of(Op.NN, 33, 95, 77),
+                Arguments.of(Op.TN, 33, 95, 77));
+    }
+
+    /** Any split of C into blocks, even ones that move columns between vector and scalar paths, changes no bit. */
+    @ParameterizedTest(name = "{0} m={1} n={2} k={3}")
+    @MethodSource("splitShapes")
+    void splittingCChangesNoBit(Op op, int m, int n, int k) {
+        Problem pr = new Problem(op, m, n, k, 2, new Random(7));
+        float[] whole = pr.whole(fast);
+        for (int cut : new int[] {n / 2, 17, 256, 1, n - 1}) {
+            if (cut <= 0 || cut >= n) continue;
+            float[] split = pr.run(fast, 0, m, 0, cut, pr.c0.clone());
+            pr.run(fast, 0, m, cut, n, split);
+            assertThat(split).as("columns split at %d", cut).isEqualTo(whole);
+        }
+        // Three uneven column pieces.
+        if (n > 20) {
+            float[] split = pr.run(fast, 0, m, 0, 3, pr.c0.clone());
+            pr.run(fast, 0, m, 3, 20, split);
+            pr.run(fast, 0, m, 20, n, split);
+            assertThat(split).as("columns split at 3 and 20").isEqualTo(whole);
+        }
+        for (int cut : new int[] {m / 2, 1, 5, m - 3}) {
+            if (cut <= 0 || cut >= m) continue;
+            float[] split = pr.run(fast, 0, cut, 0, n, pr.c0.clone());
+            pr.run(fast, cut, m, 0, n, split);
+            assertThat(split).as("rows split at %d", cut).isEqualTo(whole);
+        }
+        // Element by element: the 1 x 1 path agrees with every blocked path.
+        Random rnd = new Random(3);
+        for (int t = 0; t < 200; t++) {
+            int i = rnd.nextInt(m), j = rnd.nextInt(n);
+            float[] one = pr.run(fast, i, i + 1, j, j + 1, pr.c0.clone());
+            int at = pr.cOff + i * pr.ldc + j;
+            assertThat(one[at]).as("C[%d][%d] alone", i, j).isEqualTo(whole[at]);
+        }
+    }
+
+    @Test
+    void tanhIsWithinToleranceOfMathTanhOnADenseGrid() {
+        int count = 4_000_001; // [-20, 20] in steps of 1e-5
+        float[] x = new float[count];
+        for (int i = 0; i < count; i++) x[i] = (float) (-20.0 + i * 1e-5);
+        float[] y = x.clone();
+        fast.tanh(y, 0, count);
+        double worst = 0;
+        for (int i = 0; i < count; i++) worst = Math.max(worst, Math.abs(y[i] - Math.tanh(x[i])));
+        assertThat(worst).isLessThanOrEqualTo(TANH_TOL);
+    }
+
+    @Test
+    void tanhIsOddExactAtZeroAndSaturates() {
+        Random rnd = new Random(5);
+        int count = 100_003;
+        float[] x = new float[count];
+        for (int i = 0; i < count; i++) x[i] = (float) (rnd.nextGaussian() * 4);
+        float[] pos = x.clone(), neg = new float[count];
+        for (int i = 0; i < count; i++) neg[i] = -x[i];
+        fast.tanh(pos, 0, count);
+        fast.tanh(neg, 0, count);
+        for (int i = 0; i < count; i++) assertThat(neg[i]).isEqualTo(-pos[i]);
+
+        float[] special = {0f, -0f, 9f, -9f, 12f, -20f, 1e30f, -1e30f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+                Float.MIN_VALUE, 1e-20f, -1e-7f, Float.NaN};
+        // Through the vector path (a full vector of each value) and the scalar tail (length 1).
+        for (float v : special) {
+            float[] row = new float[17];
+            Arrays.fill(row, v);
+            fast.tanh(row, 0, 17);
+            for (float r : row) {
+                if (Float.isNaN(v)) assertThat(r).as("tanh(NaN)").isNaN();
+                else if (Math.abs(v) >= 9f) assertThat(r).as("tanh(%s)", v).isEqualTo(Math.signum(v));
+                else assertThat((double) r).as("tanh(%s)", v).isCloseTo(Math.tanh(v), offset(TANH_TOL * Math.abs(v)));
+            }
+        }
+        float[] z = {0f, -0f, 0f, -0f, 0f, -0f, 0f, -0f, 0f, -0f, 0f, -0f, 0f, -0f, 0f, -0f, -0f};
+        fast.tanh(z, 0, z.length);
+        for (int i = 0; i < z.length; i++) {
+            assertThat(Float.floatToRawIntBits(z[i])).isEqualTo(Float.floatToRawIntBits(i % 2 == 0 && i < 16 ? 0f : -0f));
+        }
+    }
+
+    @Test
+    void tanhTouchesOnlyItsRangeAndMatchesTheReferenceInTails() {
+        Random rnd = new Random(11);
+        for (int len : new int[] {0, 1, 3, 15, 16, 17, 33, 512, 16384 + 5}) {
+            float[] x = random(len + 10, rnd);
+            float[] got = x.clone(), want = x.clone();
+            fast.tanh(got, 3, len);
+            ref.tanh(want, 3, len);
+            for (int i = 0; i < x.length; i++) {
+                if (i < 3 || i >= 3 + len) assertThat(got[i]).isEqualTo(x[i]);
+                else assertThat((double) got[i]).isCloseTo(want[i], offset(TANH_TOL));
+            }
+        }
+    }
+
+    @Test
+    void elementWiseKernelsMatchTheReferenceBitForBit() {
+        Random rnd = new Random(13);
+        for (int len : new int[] {0, 1, 3, 15, 16, 17, 33, 16384 + 7}) {
+            float[] dh = random(len + 4, rnd), hRaw = random(len + 6, rnd);
+            float[] h = hRaw.clone();
+            ref.tanh(h, 0, h.length);
+            h[2] = 0f;
+            h[3] = -0f;
+
+            float[] daFast = random(len + 9, rnd), daRef = daFast.clone();
+            fast.tanhBackward(dh, 1, h, 2, daFast, 5, len);
+            ref.tanhBackward(dh, 1, h, 2, daRef, 5, len);
+            assertThat(daFast).as("tanhBackward len %d", len).isEqualTo(daRef);
+
+            float[] xFast = hRaw.clone(), xRef = hRaw.clone();
+            fast.relu(xFast, 2, len);
+            ref.relu(xRef, 2, len);
+            assertThat(xFast).as("relu len %d", len).isEqualTo(xRef);
+
+            float[] r = xRef; // relu outputs: zeros where the input was negative
+            fast.reluBackward(dh, 1, r, 2, daFast, 5, len);
+            ref.reluBackward(dh, 1, r, 2, daRef, 5, len);
+            assertThat(daFast).as("reluBackward len %d", len).isEqualTo(daRef);
+        }
+    }
+}
