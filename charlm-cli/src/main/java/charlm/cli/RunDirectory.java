@@ -4,6 +4,9 @@ import charlm.CharlmException;
 import charlm.io.AtomicFiles;
 import charlm.train.EpochStats;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -45,10 +48,20 @@ final class RunDirectory {
             Path probe = Files.createTempFile(dir, ".write-test", ".tmp");
             Files.delete(probe);
         } catch (IOException | SecurityException e) {
-            throw new CharlmException("cannot write to --out " + dir + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + "); choose a folder you can write to");
+            throw new CharlmException("cannot write to --out " + dir + " (" + reason(e) + "); choose a folder you can write to");
         }
         return new RunDirectory(dir);
+    }
+
+    /** What went wrong, in words rather than an exception's class name (the user sees this line). */
+    private static String reason(Exception e) {
+        if (e instanceof FileSystemException f) {
+            String why = f.getReason() != null ? f.getReason()
+                    : f instanceof AccessDeniedException ? "permission denied"
+                    : f instanceof FileAlreadyExistsException ? "a file is in the way" : "cannot create it";
+            return (f.getFile() == null ? "" : f.getFile() + ": ") + why;
+        }
+        return e.getMessage() != null ? e.getMessage() : "not allowed";
     }
 
     private static boolean isEmpty(Path dir) {

@@ -61,6 +61,8 @@ final class TrainCommand implements Callable<Integer> {
         Engine engine = Engine.create(options.threads());
         try {
             return train(data, engine, outDir);
+        } catch (IOException e) {
+            throw new CharlmException("cannot write the run's files to " + outDir + " (" + e.getMessage() + "); choose another --out", e);
         } finally {
             engine.workers().close();
         }

@@ -117,11 +117,17 @@ public final class Safetensors {
         int[] shape = new int[shapeList.size()];
         long count = 1;
         for (int k = 0; k < shape.length; k++) {
-            shape[k] = ((Number) shapeList.get(k)).intValue();
+            if (!(shapeList.get(k) instanceof Number d) || d.doubleValue() < 0 || d.doubleValue() > Integer.MAX_VALUE) {
+                throw new CharlmException(notOne + " (tensor " + name + " has a bad shape " + shapeList + ")");
+            }
+            shape[k] = d.intValue();
             count *= shape[k];
         }
-        long begin = ((Number) offsets.get(0)).longValue(), end = ((Number) offsets.get(1)).longValue();
-        if (end - begin != 4 * count || begin < 0) throw new CharlmException(notOne + " (tensor " + name + ": offsets do not match its shape)");
+        if (!(offsets.get(0) instanceof Number b0) || !(offsets.get(1) instanceof Number b1)) {
+            throw new CharlmException(notOne + " (tensor " + name + " has bad offsets " + offsets + ")");
+        }
+        long begin = b0.longValue(), end = b1.longValue();
+        if (end - begin != 4 * count || begin < 0 || count > Integer.MAX_VALUE) throw new CharlmException(notOne + " (tensor " + name + ": offsets do not match its shape)");
         if (body + end > bytes.length) throw new CharlmException("checkpoint " + file + " is truncated (tensor " + name + " is cut off); write it again");
         float[] values = new float[(int) count];
         ByteBuffer.wrap(bytes, body + (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
