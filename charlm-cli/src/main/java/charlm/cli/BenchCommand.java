@@ -1,7 +1,5 @@
 package charlm.cli;
 
-import charlm.data.Rng;
-import charlm.model.RnnModel;
 import charlm.train.EpochStats;
 import charlm.train.Trainer;
 import java.io.PrintWriter;
@@ -36,10 +34,7 @@ final class BenchCommand implements Callable<Integer> {
         Engine engine = Engine.create(options.threads());
         PrintWriter w = spec.commandLine().getOut();
         try {
-            RnnModel model = new RnnModel(options.modelConfig(data.corpus().vocab().size()), engine.kernels(), engine.workers());
-            Rng rng = new Rng(options.seed);
-            model.initialize(rng);
-            Trainer trainer = new Trainer(model, options.trainConfig(epochs), data.train(), data.validation(), rng);
+            Trainer trainer = options.start(data, engine, epochs).trainer();
             double[] speeds = new double[epochs];
             EpochStats last = trainer.run(s -> {
                 speeds[s.epoch() - 1] = s.tokensPerSec();

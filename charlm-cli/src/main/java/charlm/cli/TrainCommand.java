@@ -1,7 +1,6 @@
 package charlm.cli;
 
 import charlm.CharlmException;
-import charlm.data.Rng;
 import charlm.generate.Predictor;
 import charlm.io.Checkpoint;
 import charlm.io.Json;
@@ -71,10 +70,9 @@ final class TrainCommand implements Callable<Integer> {
     private int train(TrainingOptions.Split data, Engine engine, Path outDir) throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         var vocab = data.corpus().vocab();
-        RnnModel model = new RnnModel(options.modelConfig(vocab.size()), engine.kernels(), engine.workers());
-        Rng rng = new Rng(options.seed);
-        model.initialize(rng);
-        Trainer trainer = new Trainer(model, options.trainConfig(epochs), data.train(), data.validation(), rng);
+        TrainingOptions.Session session = options.start(data, engine, epochs);
+        RnnModel model = session.model();
+        Trainer trainer = session.trainer();
         RunDirectory run = RunDirectory.prepare(outDir, force);
         Map<String, Object> settings = options.settings(epochs);
         run.writeConfig(Json.pretty(config(data, engine, settings)));

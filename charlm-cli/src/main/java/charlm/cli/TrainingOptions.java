@@ -3,12 +3,15 @@ package charlm.cli;
 import charlm.CharlmException;
 import charlm.data.BookSource;
 import charlm.data.Corpus;
+import charlm.data.Rng;
 import charlm.data.Tokenizer;
 import charlm.model.Activation;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
+import charlm.model.RnnModel;
 import charlm.train.Sampling;
 import charlm.train.TrainConfig;
+import charlm.train.Trainer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -79,6 +82,29 @@ final class TrainingOptions {
             description = "Worker threads; 0 = automatic (all cores for batch size >= 16, else 1). Default: ${DEFAULT-VALUE}.")
     int threads;
 
+    /** A copy, for a sweep trial that changes a few settings. */
+    TrainingOptions copy() {
+        TrainingOptions o = new TrainingOptions();
+        o.data = data;
+        o.maxTokens = maxTokens;
+        o.tokenizer = tokenizer;
+        o.batchSize = batchSize;
+        o.numSteps = numSteps;
+        o.hiddens = hiddens;
+        o.lr = lr;
+        o.clip = clip;
+        o.sampling = sampling;
+        o.bookRandom = bookRandom;
+        o.noDetach = noDetach;
+        o.activation = activation;
+        o.input = input;
+        o.embedDim = embedDim;
+        o.valFraction = valFraction;
+        o.seed = seed;
+        o.threads = threads;
+        return o;
+    }
+
     Tokenizer tokenizer() {
         return choose("--tokenizer", tokenizer, Tokenizer.values(), Tokenizer::cliName);
     }
@@ -137,7 +163,10 @@ final class TrainingOptions {
     /** The corpus, split into training and held-out streams. */
     Split load() {
         Path file = dataFile();
-        Corpus corpus = Corpus.load(file, tokenizer(), maxTokens);
+        return split(file, Corpus.load(file, tokenizer(), maxTokens));
+    }
+
+    Split split(Path file, Corpus corpus) {
         int[] all = corpus.tokens();
         if (valFraction == 0) return new Split(file, corpus, all, null);
         int val = (int) Math.round(all.length * valFraction);
@@ -146,6 +175,17 @@ final class TrainingOptions {
     }
 
     record Split(Path file, Corpus corpus, int[] train, int[] validation) {
+    }
+
+    /** A freshly initialised model (seeded) and its trainer, ready to run. */
+    record Session(RnnModel model, Trainer trainer) {
+    }
+
+    Session start(Split data, Engine engine, int epochs) {
+        RnnModel model = new RnnModel(modelConfig(data.corpus().vocab().size()), engine.kernels(), engine.workers());
+        Rng rng = new Rng(seed);
+        model.initialize(rng);
+        return new Session(model, new Trainer(model, trainConfig(epochs), data.train(), data.validation(), rng));
     }
 
     /** Every setting, for config.json and checkpoint metadata. */
