@@ -151,6 +151,41 @@ final class VectorKernels implements Kernels {
                 FloatVector.fromArray(S, c, ci + 2 * L).add(c32).intoArray(c, ci + 2 * L);
                 FloatVector.fromArray(S, c, ci + 3 * L).add(c33).intoArray(c, ci + 3 * L);
             }
+            // Two leftover rows share each load of B (generation with B = 2 is all leftover).
+            for (; i + 2 <= m; i += 2) {
+                FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+                FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+                int ai = aOff + i * aRow;
+                int bj = bOff + j;
+                for (int p = 0; p < k; p++) {
+                    int bp = bj + p * ldb;
+                    FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                    FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                    FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L);
+                    FloatVector b3 = FloatVector.fromArray(S, b, bp + 3 * L);
+                    int ap = ai + p * aStep;
+                    FloatVector a0 = FloatVector.broadcast(S, a[ap]);
+                    c00 = a0.fma(b0, c00);
+                    c01 = a0.fma(b1, c01);
+                    c02 = a0.fma(b2, c02);
+                    c03 = a0.fma(b3, c03);
+                    FloatVector a1 = FloatVector.broadcast(S, a[ap + aRow]);
+                    c10 = a1.fma(b0, c10);
+                    c11 = a1.fma(b1, c11);
+                    c12 = a1.fma(b2, c12);
+                    c13 = a1.fma(b3, c13);
+                }
+                int ci = cOff + i * ldc + j;
+                FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+                FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
+                FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
+                FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
+                ci += ldc;
+                FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
+                FloatVector.fromArray(S, c, ci + L).add(c11).intoArray(c, ci + L);
+                FloatVector.fromArray(S, c, ci + 2 * L).add(c12).intoArray(c, ci + 2 * L);
+                FloatVector.fromArray(S, c, ci + 3 * L).add(c13).intoArray(c, ci + 3 * L);
+            }
             for (; i < m; i++) {
                 FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
                 int ai = aOff + i * aRow;
@@ -428,6 +463,18 @@ final class VectorKernels implements Kernels {
         FloatVector p0 = FloatVector.broadcast(S, P0), p1 = FloatVector.broadcast(S, P1);
         FloatVector q0 = FloatVector.broadcast(S, Q0), q1 = FloatVector.broadcast(S, Q1);
         FloatVector q2 = FloatVector.broadcast(S, Q2);
+        for (; i + 2 * L <= end; i += 2 * L) {
+            FloatVector v = FloatVector.fromArray(S, x, i).min(hi).max(lo);
+            FloatVector w = FloatVector.fromArray(S, x, i + L).min(hi).max(lo);
+            FloatVector v2 = v.mul(v);
+            FloatVector w2 = w.mul(w);
+            FloatVector numV = v2.fma(P3, P2).fma(v2, p1).fma(v2, p0).mul(v);
+            FloatVector numW = w2.fma(P3, P2).fma(w2, p1).fma(w2, p0).mul(w);
+            FloatVector denV = v2.fma(Q4, Q3).fma(v2, q2).fma(v2, q1).fma(v2, q0);
+            FloatVector denW = w2.fma(Q4, Q3).fma(w2, q2).fma(w2, q1).fma(w2, q0);
+            numV.div(denV).min(one).max(minusOne).intoArray(x, i);
+            numW.div(denW).min(one).max(minusOne).intoArray(x, i + L);
+        }
         for (; i + L <= end; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, i).min(hi).max(lo);
             FloatVector v2 = v.mul(v);
@@ -448,6 +495,14 @@ final class VectorKernels implements Kernels {
     public void tanhBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len) {
         int i = 0;
         FloatVector one = FloatVector.broadcast(S, 1f);
+        for (; i + 2 * L <= len; i += 2 * L) {
+            FloatVector y0 = FloatVector.fromArray(S, h, hOff + i);
+            FloatVector y1 = FloatVector.fromArray(S, h, hOff + i + L);
+            FloatVector d0 = FloatVector.fromArray(S, dh, dhOff + i);
+            FloatVector d1 = FloatVector.fromArray(S, dh, dhOff + i + L);
+            d0.mul(one.sub(y0.mul(y0))).intoArray(da, daOff + i);
+            d1.mul(one.sub(y1.mul(y1))).intoArray(da, daOff + i + L);
+        }
         for (; i + L <= len; i += L) {
             FloatVector y = FloatVector.fromArray(S, h, hOff + i);
             // Same rounding as the reference: 1 − y·y rounded, then times dH.
@@ -465,6 +520,16 @@ final class VectorKernels implements Kernels {
         int end = off + len;
         int i = off;
         FloatVector zero = FloatVector.zero(S);
+        for (; i + 4 * L <= end; i += 4 * L) {
+            FloatVector v0 = FloatVector.fromArray(S, x, i);
+            FloatVector v1 = FloatVector.fromArray(S, x, i + L);
+            FloatVector v2 = FloatVector.fromArray(S, x, i + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(S, x, i + 3 * L);
+            v0.max(zero).intoArray(x, i);
+            v1.max(zero).intoArray(x, i + L);
+            v2.max(zero).intoArray(x, i + 2 * L);
+            v3.max(zero).intoArray(x, i + 3 * L);
+        }
         for (; i + L <= end; i += L) FloatVector.fromArray(S, x, i).max(zero).intoArray(x, i);
         for (; i < end; i++) x[i] = Math.max(x[i], 0f);
     }

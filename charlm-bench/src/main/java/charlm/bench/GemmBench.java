@@ -1,0 +1,125 @@
+package charlm.bench;
+
+import charlm.kernels.Kernels;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * The three products at the model's shapes (B = 32, T = 35, H = 512, V = 28), single-threaded.
+ * The secondary result "flops" is floating-point operations (2·m·n·k per call) per nanosecond,
+ * that is GFLOP/s. Operands are laid out as in the model: a column half keeps ldb = ldc = 512.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx2g"})
+@State(Scope.Thread)
+public class GemmBench {
+
+    /** op_m_n_k[_ld]: what the model calls it for. */
+    public enum Shape {
+        /** Forward step: H_t pre-activation (B, H) += H_{t-1}(B, H) · W_hh(H, H). */
+        NN_32x512x512(Op.NN, 32, 512, 512, 512),
+        /** The same, one column half (one of 2 threads): ldb = ldc = 512. */
+        NN_32x256x512_half(Op.NN, 32, 256, 512, 512),
+        /** Generation with B = 2 and B = 1. */
+        NN_2x512x512(Op.NN, 2, 512, 512, 512),
+        NN_1x512x512(Op.NN, 1, 512, 512, 512),
+        /** Backward: dHs(T·B, H) += dO(T·B, V) · W_q(V, H). */
+        NN_1120x512x28(Op.NN, 1120, 512, 28, 512),
+        /** Logits: O(T·B, V) += Hs(T·B, H) · W_qᵀ, W_q stored (V, H). */
+        NT_1120x28x512(Op.NT, 1120, 28, 512, 28),
+        /** Generation logits, B = 1. */
+        NT_1x28x512(Op.NT, 1, 28, 512, 28),
+        /** Backward: dW_q(V, H) += dOᵀ · Hs. */
+        TN_28x512x1120(Op.TN, 28, 512, 1120, 512),
+        /** Backward: dW_hh(H, H) += H_prevᵀ · dA over all steps. */
+        TN_512x512x1120(Op.TN, 512, 512, 1120, 512),
+        /** The same, one row block of 2. */
+        TN_256x512x1120_half(Op.TN, 256, 512, 1120, 512);
+
+        final Op op;
+        final int m, n, k, ld;
+
+        Shape(Op op, int m, int n, int k, int ld) {
+            this.op = op;
+            this.m = m;
+            this.n = n;
+            this.k = k;
+            this.ld = ld;
+        }
+    }
+
+    enum Op { NN, TN, NT }
+
+    @Param({"vector", "reference"})
+    public String kernels;
+
+    @Param
+    public Shape shape;
+
+    private Kernels kern;
+    private float[] a, b, c;
+    private int m, n, k, lda, ldb, ldc;
+    private long flopsPerCall;
+
+    /** Counts flops; JMH divides by time in ns, so the reported "flops" is GFLOP/s. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Flops {
+        public long flops;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            flops = 0;
+        }
+    }
+
+    @Setup
+    public void setUp() {
+        kern = BenchKernels.named(kernels);
+        m = shape.m;
+        n = shape.n;
+        k = shape.k;
+        int fullN = shape.ld; // the whole matrix the half lives in
+        switch (shape.op) {
+            case NN -> { lda = k; ldb = fullN; ldc = fullN; a = fill(m * lda); b = fill(k * ldb); c = fill(m * ldc); }
+            case TN -> { lda = shape == Shape.TN_256x512x1120_half ? 512 : m; ldb = n; ldc = n;
+                         a = fill(k * lda); b = fill(k * ldb); c = fill(m * ldc); }
+            case NT -> { lda = k; ldb = k; ldc = n; a = fill(m * lda); b = fill(n * ldb); c = fill(m * ldc); }
+        }
+        flopsPerCall = 2L * m * n * k;
+    }
+
+    private static float[] fill(int len) {
+        Random rnd = new Random(42);
+        float[] x = new float[len];
+        for (int i = 0; i < len; i++) x[i] = (float) rnd.nextGaussian() * 0.01f;
+        return x;
+    }
+
+    @Benchmark
+    public float[] gemm(Flops counter) {
+        switch (shape.op) {
+            case NN -> kern.gemmNN(m, n, k, a, 0, lda, b, 0, ldb, c, 0, ldc);
+            case TN -> kern.gemmTN(m, n, k, a, 0, lda, b, 0, ldb, c, 0, ldc);
+            case NT -> kern.gemmNT(m, n, k, a, 0, lda, b, 0, ldb, c, 0, ldc);
+        }
+        counter.flops += flopsPerCall;
+        return c;
+    }
+}
