@@ -144,6 +144,8 @@ final class SweepCommand implements Callable<Integer> {
             o.lr = lr;
             o.clip = clip;
             o.sampling = "sequential";
+            o.cell = "rnn";
+            o.layers = 1;
             o.activation = "tanh";
             o.input = in;
             o.embedDim = embedDim;

@@ -6,6 +6,7 @@ import charlm.data.Corpus;
 import charlm.data.Rng;
 import charlm.data.Tokenizer;
 import charlm.model.Activation;
+import charlm.model.CellKind;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
 import charlm.model.RnnModel;
@@ -61,7 +62,14 @@ final class TrainingOptions {
             description = "With sequential sampling, let gradients flow back across minibatch boundaries through the whole epoch (true BPTT over the epoch; slower).")
     boolean noDetach;
 
-    @Option(names = "--activation", defaultValue = "tanh", paramLabel = "tanh|relu", description = "Hidden activation. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--cell", defaultValue = "rnn", paramLabel = "rnn|gru|lstm",
+            description = "Recurrent cell: the chapter's RNN, or the book's GRU or LSTM (from scratch). Default: ${DEFAULT-VALUE}.")
+    String cell;
+
+    @Option(names = "--layers", defaultValue = "1", paramLabel = "N", description = "Stacked recurrent layers. Default: ${DEFAULT-VALUE}.")
+    int layers;
+
+    @Option(names = "--activation", defaultValue = "tanh", paramLabel = "tanh|relu", description = "Activation of the RNN cell. Default: ${DEFAULT-VALUE}.")
     String activation;
 
     @Option(names = "--input", defaultValue = "onehot", paramLabel = "onehot|embedding",
@@ -96,6 +104,8 @@ final class TrainingOptions {
         o.sampling = sampling;
         o.bookRandom = bookRandom;
         o.noDetach = noDetach;
+        o.cell = cell;
+        o.layers = layers;
         o.activation = activation;
         o.input = input;
         o.embedDim = embedDim;
@@ -137,7 +147,11 @@ final class TrainingOptions {
         if (hiddens <= 0) throw new CharlmException("--hiddens must be a positive whole number, got " + hiddens);
         InputKind in = choose("--input", input, InputKind.values(), InputKind::cliName);
         if (in == InputKind.EMBEDDING && embedDim <= 0) throw new CharlmException("--embed-dim must be a positive whole number, got " + embedDim);
-        return new ModelConfig(vocabSize, hiddens, choose("--activation", activation, Activation.values(), Activation::cliName), in, embedDim);
+        if (layers <= 0) throw new CharlmException("--layers must be a positive whole number, got " + layers);
+        CellKind c = choose("--cell", cell, CellKind.values(), CellKind::cliName);
+        Activation act = choose("--activation", activation, Activation.values(), Activation::cliName);
+        if (c != CellKind.RNN && act != Activation.TANH) throw new CharlmException("--activation applies to --cell rnn only; GRU and LSTM have their own");
+        return new ModelConfig(vocabSize, hiddens, act, in, embedDim, c, layers);
     }
 
     int threads() {
@@ -201,6 +215,8 @@ final class TrainingOptions {
         m.put("clip", clip.equalsIgnoreCase("none") ? "none" : (Object) clipValue());
         m.put("sampling", sampling().cliName());
         m.put("detach", !noDetach);
+        m.put("cell", cell);
+        m.put("layers", layers);
         m.put("activation", activation);
         m.put("input", input);
         if (input.equalsIgnoreCase("embedding")) m.put("embed_dim", embedDim);

@@ -6,6 +6,7 @@ import charlm.data.Vocab;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import charlm.model.Activation;
+import charlm.model.CellKind;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
 import charlm.model.Parameters;
@@ -20,9 +21,11 @@ import java.util.Map;
 
 /**
  * A model on disk: safetensors with the chapter's tensor names and shapes (W_xh (V,H), W_hh (H,H),
- * b_h (H), W_hq (H,V), b_q (V), and W_embed (V,E) for an embedding input), metadata "vocab" = JSON
- * list of tokens in index order, as the reference writes it, plus charlm's format version and
- * settings. A checkpoint written by the reference (vocab only) loads as the chapter's model.
+ * b_h (H), W_hq (H,V), b_q (V); the gates' tensors for GRU and LSTM, "l0.", "l1.", ... before a
+ * layer's names when there are several; W_embed (V,E) for an embedding input), metadata "vocab" =
+ * JSON list of tokens in index order, as the reference writes it, plus charlm's format version, the
+ * cell and depth, and the settings. A checkpoint written by the reference (vocab only) loads as the
+ * chapter's model.
  */
 public final class Checkpoint {
     public static final String FORMAT = "charlm";
@@ -49,7 +52,8 @@ public final class Checkpoint {
         meta.put("format", FORMAT);
         meta.put("format_version", Integer.toString(FORMAT_VERSION));
         meta.put("tokenizer", tokenizer.cliName());
-        meta.put("cell", "rnn");
+        meta.put("cell", model.config.cell().cliName());
+        meta.put("layers", Integer.toString(model.config.layers()));
         meta.put("activation", model.config.activation().cliName());
         meta.put("input", model.config.input().cliName());
         meta.put("embed_dim", Integer.toString(model.config.embedDim()));
@@ -73,8 +77,14 @@ public final class Checkpoint {
                         + FORMAT_VERSION + "); use a newer charlm");
             }
         }
-        String cell = meta.getOrDefault("cell", "rnn");
-        if (!cell.equals("rnn")) throw new CharlmException(where + " holds a " + cell + " model; this charlm reads rnn models only");
+        CellKind cell = parse(where, "cell", meta.getOrDefault("cell", "rnn"), CellKind.class);
+        int layers;
+        try {
+            layers = Integer.parseInt(meta.getOrDefault("layers", "1"));
+        } catch (NumberFormatException e) {
+            layers = 0;
+        }
+        if (layers < 1) throw new CharlmException(where + " has a bad \"layers\" entry \"" + meta.get("layers") + "\"");
         if (!meta.containsKey("vocab")) throw new CharlmException(where + " has no \"vocab\" metadata; it was not written by charlm or the reference");
         Vocab vocab;
         try {
@@ -87,9 +97,15 @@ public final class Checkpoint {
         Tokenizer tokenizer = parse(where, "tokenizer", meta.getOrDefault("tokenizer", "letters"), Tokenizer.class);
         Activation activation = parse(where, "activation", meta.getOrDefault("activation", "tanh"), Activation.class);
         InputKind input = parse(where, "input", meta.getOrDefault("input", "onehot"), InputKind.class);
-        Safetensors.Tensor whh = require(c, where, RnnModel.Names.W_HH);
+        // H from the first layer's first recurrent matrix: W_hh (RNN), W_hz (GRU), W_hi (LSTM).
+        String recurrent = (layers > 1 ? "l0." : "") + switch (cell) {
+            case RNN -> "W_hh";
+            case GRU -> "W_hz";
+            case LSTM -> "W_hi";
+        };
+        Safetensors.Tensor whh = require(c, where, recurrent);
         if (whh.shape().length != 2 || whh.shape()[0] != whh.shape()[1] || whh.shape()[0] < 1) {
-            throw new CharlmException(where + ": tensor W_hh has shape " + Arrays.toString(whh.shape()) + ", expected a square (H, H)");
+            throw new CharlmException(where + ": tensor " + recurrent + " has shape " + Arrays.toString(whh.shape()) + ", expected a square (H, H)");
         }
         int embed = 0;
         if (input == InputKind.EMBEDDING) {
@@ -97,13 +113,14 @@ public final class Checkpoint {
             embed = e.shape().length == 2 ? e.shape()[1] : -1;
             if (embed < 1) throw new CharlmException(where + ": tensor W_embed has shape " + Arrays.toString(e.shape()) + ", expected (V, E)");
         }
-        ModelConfig config = new ModelConfig(vocab.size(), whh.shape()[0], activation, input, embed);
+        ModelConfig config = new ModelConfig(vocab.size(), whh.shape()[0], activation, input, embed, cell, layers);
         RnnModel model = new RnnModel(config, kernels, workers);
         for (Parameters.Tensor t : model.params.tensors()) {
             Safetensors.Tensor s = require(c, where, t.name());
             if (!Arrays.equals(s.shape(), t.shape())) {
                 throw new CharlmException(where + ": tensor " + t.name() + " has shape " + Arrays.toString(s.shape()) + ", expected "
                         + Arrays.toString(t.shape()) + " for V = " + vocab.size() + ", H = " + config.hiddens()
+                        + (cell == CellKind.RNN && layers == 1 ? "" : ", " + layers + " " + cell.cliName() + " layer(s)")
                         + "; the file is damaged or from another model");
             }
             model.params.write(t, s.values(), model.params.data);

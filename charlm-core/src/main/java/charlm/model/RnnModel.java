@@ -4,29 +4,30 @@ import charlm.data.Rng;
 import charlm.kernels.Kernels;
 import charlm.kernels.SoftmaxCrossEntropy;
 import charlm.kernels.Workers;
+import java.util.Arrays;
 
 /**
- * The chapter's recurrent network over flat arrays:
- * H_t = φ(X_t W_xh + H_{t-1} W_hh + b_h),  O_t = H_t W_hq + b_q,
- * with X_t one-hot (so X_t W_xh is row x_t of W_xh: a gather, no product) or a learned embedding
- * E[x_t] (exercise 1). Forward over a (B, T) minibatch gives (T·B, V) logits and the final state;
- * backward is backpropagation through time written out by hand.
+ * The chapter's recurrent language model over flat arrays: an input layer (one-hot, so X_t W_xh is
+ * row x_t of W_xh, a gather; or a learned embedding E[x_t]), one or more recurrent layers (the
+ * chapter's RNN cell, or GRU / LSTM), and the output layer O_t = H_t W_hq + b_q on the top layer.
+ * Forward over a (B, T) minibatch gives (T·B, V) logits and the final state; backward is
+ * backpropagation through time written out by hand, layer by layer.
  *
- * <p>Work inside a step is split over the hidden units (columns) across {@link Workers}; the big
- * products that do not depend on the recurrence (output layer, weight gradients) run once over all
- * T·B rows. Nothing here allocates after the tape is made.
+ * <p>Parameter names are the book's: W_xh, W_hh, b_h, W_hq, b_q for one RNN layer (so the chapter's
+ * and the reference's checkpoints load as they are), the gates' W_x*, W_h*, b_* for GRU and LSTM,
+ * W_embed for an embedding, and "l0.", "l1.", ... before a layer's names when there are several.
+ * Nothing here allocates after the tape is made.
  */
 public final class RnnModel {
-    private static final int ALIGN = 16; // column blocks on whole vectors
+    private static final int ALIGN = 64; // whole 4-vector panels of the NN kernel
 
     public final ModelConfig config;
     public final Parameters params;
     private final int vocab, hidden, embed;
-    private final Parameters.Tensor wEmbed, wXh, wHh, bH, wHq, bQ;
+    private final RecurrentLayer[] layers;
+    private final Parameters.Tensor wEmbed, wHq, bQ;
     private final Kernels kernels;
     private final Workers workers;
-    private final float[] whhT; // (H, H) W_hh transposed, refreshed at each backward
-    private final float[] wxhT; // (H, E) W_xh transposed (embedding input only)
     private final Job job = new Job();
 
     public RnnModel(ModelConfig config, Kernels kernels, Workers workers) {
@@ -36,26 +37,31 @@ public final class RnnModel {
         this.vocab = config.vocabSize();
         this.hidden = config.hiddens();
         this.embed = config.embedDim();
-        Parameters.Builder b = Parameters.builder();
         boolean embedding = config.input() == InputKind.EMBEDDING;
+        layers = new RecurrentLayer[config.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            int inputs = l > 0 ? hidden : embedding ? embed : vocab;
+            boolean tokens = l == 0 && !embedding;
+            String prefix = layers.length == 1 ? "" : "l" + l + ".";
+            layers[l] = switch (config.cell()) {
+                case RNN -> new RnnLayer(l, inputs, hidden, tokens, prefix, config.activation(), kernels, workers);
+                case GRU -> new GruLayer(l, inputs, hidden, tokens, prefix, kernels, workers);
+                case LSTM -> new LstmLayer(l, inputs, hidden, tokens, prefix, kernels, workers);
+            };
+        }
+        Parameters.Builder b = Parameters.builder();
         if (embedding) b.add(Names.W_EMBED, vocab, embed);
-        b.add(Names.W_XH, embedding ? embed : vocab, hidden)
-                .add(Names.W_HH, hidden, hidden)
-                .add(Names.B_H, hidden)
-                .addTransposed(Names.W_HQ, hidden, vocab) // stored (V, H)
+        for (RecurrentLayer layer : layers) layer.declare(b);
+        b.addTransposed(Names.W_HQ, hidden, vocab) // stored (V, H): the long dimension is the vector one
                 .add(Names.B_Q, vocab);
         this.params = b.build();
+        for (RecurrentLayer layer : layers) layer.bind(params);
         this.wEmbed = embedding ? params.tensor(Names.W_EMBED) : null;
-        this.wXh = params.tensor(Names.W_XH);
-        this.wHh = params.tensor(Names.W_HH);
-        this.bH = params.tensor(Names.B_H);
         this.wHq = params.tensor(Names.W_HQ);
         this.bQ = params.tensor(Names.B_Q);
-        this.whhT = new float[hidden * hidden];
-        this.wxhT = new float[hidden * embed];
     }
 
-    /** The chapter's parameter names. */
+    /** The chapter's parameter names (of a one-layer RNN). */
     public static final class Names {
         public static final String W_EMBED = "W_embed", W_XH = "W_xh", W_HH = "W_hh", B_H = "b_h", W_HQ = "W_hq", B_Q = "b_q";
 
@@ -64,15 +70,15 @@ public final class RnnModel {
     }
 
     /**
-     * The chapter's initialisation: weights from N(0, 0.01²), biases zero, drawn from rng in the order
-     * W_xh, W_hh, W_hq, each in its chapter shape, row-major. An embedding table is drawn first from
-     * N(0, 1), as a learned lookup table usually starts.
+     * The book's initialisation: weights from N(0, 0.01²), biases zero, drawn from rng layer by layer
+     * in the book's order (W_xh, W_hh for the RNN; the gates' in order for GRU and LSTM), then W_hq,
+     * each in its chapter shape, row-major. An embedding table is drawn first, from N(0, 1), as a
+     * learned lookup table usually starts.
      */
     public void initialize(Rng rng) {
-        java.util.Arrays.fill(params.data, 0f);
+        Arrays.fill(params.data, 0f);
         if (wEmbed != null) fillNormal(wEmbed, rng, 1.0);
-        fillNormal(wXh, rng, 0.01);
-        fillNormal(wHh, rng, 0.01);
+        for (RecurrentLayer layer : layers) layer.initialize(rng);
         fillNormal(wHq, rng, 0.01);
     }
 
@@ -83,12 +89,12 @@ public final class RnnModel {
     }
 
     public Tape newTape(int batchSize, int numSteps) {
-        return new Tape(config, batchSize, numSteps);
+        return new Tape(config, layers, batchSize, numSteps);
     }
 
-    /** begin_state: zeros (B, H). */
+    /** begin_state: zeros, (B, H) per layer (and a second (B, H) for an LSTM's memory cell). */
     public float[] beginState(int batchSize) {
-        return new float[batchSize * hidden];
+        return new float[config.stateSize(batchSize)];
     }
 
     public Kernels kernels() {
@@ -99,59 +105,57 @@ public final class RnnModel {
         return workers;
     }
 
+    private int stateOffset(int layer, int batchSize) {
+        return layer * config.stateSlots() * batchSize * hidden;
+    }
+
     // ------------------------------------------------------------------ forward
 
     /**
-     * Runs the network over x (B, T) from state (B, H); afterwards the tape holds the (T·B, V)
-     * logits and state holds the final hidden state h_T (the input state is kept on the tape).
+     * Runs the network over x (B, T) from state; afterwards the tape holds the (T·B, V) logits and
+     * state holds the final state (the input state is kept on the tape).
      */
     public void forward(Tape tape, int[] x, float[] state) {
         int bs = tape.batchSize, steps = tape.numSteps;
         for (int b = 0; b < bs; b++) {
             for (int t = 0; t < steps; t++) tape.xT[t * bs + b] = x[b * steps + t];
         }
-        System.arraycopy(state, 0, tape.hAll, 0, bs * hidden);
         job.tape = tape;
-        if (wEmbed != null) dispatch(Job.EMBED_GATHER, 0);
-        for (int t = 0; t < steps; t++) dispatch(Job.FORWARD_STEP, t);
-        dispatch(Job.LOGITS, 0);
-        System.arraycopy(tape.hAll, steps * bs * hidden, state, 0, bs * hidden);
+        if (wEmbed != null) dispatch(Job.EMBED_GATHER);
+        for (int l = 0; l < layers.length; l++) {
+            RecurrentLayer layer = layers[l];
+            bindCall(layer, tape, l, state);
+            layer.forward();
+        }
+        dispatch(Job.LOGITS);
     }
 
-    /** H_t = φ(X_t W_xh + H_{t-1} W_hh + b_h) for the columns [j0, j1) of every row b. */
-    private void forwardStep(Tape tape, int t, int j0, int j1) {
-        int bs = tape.batchSize;
-        float[] w = params.data;
-        float[] h = tape.hAll;
-        int prev = t * bs * hidden, out = (t + 1) * bs * hidden; // (B, H) blocks
-        for (int b = 0; b < bs; b++) {
-            int row = out + b * hidden;
-            int bias = bH.offset();
-            if (wEmbed == null) {
-                int x = wXh.offset() + tape.xT[t * bs + b] * hidden; // one-hot row x_t of W_xh
-                for (int j = j0; j < j1; j++) h[row + j] = w[bias + j] + w[x + j];
-            } else {
-                for (int j = j0; j < j1; j++) h[row + j] = w[bias + j];
-            }
+    /** Points a layer at this call's tape, inputs and state slice. */
+    private void bindCall(RecurrentLayer layer, Tape tape, int l, float[] state) {
+        RecurrentLayer.LayerTape lt = tape.layers[l];
+        layer.tape = lt;
+        layer.tokens = tape.xT;
+        if (l == 0) {
+            layer.xs = wEmbed != null ? tape.emb : null;
+            layer.xsOff = 0;
+            layer.dxs = wEmbed != null ? tape.dEmb : null;
+        } else {
+            RecurrentLayer.LayerTape below = tape.layers[l - 1];
+            layer.xs = below.hAll;
+            layer.xsOff = below.h(0, hidden); // outputs h_0 .. h_{T−1}
+            layer.dxs = below.dH;
         }
-        int n = j1 - j0;
-        if (wEmbed != null) {
-            kernels.gemmNN(bs, n, embed, tape.emb, t * bs * embed, embed, w, wXh.offset() + j0, hidden, h, out + j0, hidden);
-        }
-        kernels.gemmNN(bs, n, hidden, h, prev, hidden, w, wHh.offset() + j0, hidden, h, out + j0, hidden);
-        for (int b = 0; b < bs; b++) {
-            if (config.activation() == Activation.TANH) kernels.tanh(h, out + b * hidden + j0, n);
-            else kernels.relu(h, out + b * hidden + j0, n);
-        }
+        layer.state = state;
+        layer.stateOff = stateOffset(l, tape.batchSize);
     }
 
-    /** O = Hs W_hq + b_q for rows [r0, r1) of the T·B outputs. */
+    /** O = H W_hq + b_q for rows [r0, r1) of the top layer's T·B outputs. */
     private void logits(Tape tape, int r0, int r1) {
         float[] w = params.data;
         for (int r = r0; r < r1; r++) System.arraycopy(w, bQ.offset(), tape.logits, r * vocab, vocab);
-        int hs = tape.batchSize * hidden; // outputs start at block 1 of hAll
-        kernels.gemmNT(r1 - r0, vocab, hidden, tape.hAll, hs + r0 * hidden, hidden, w, wHq.offset(), hidden,
-                tape.logits, r0 * vocab, vocab);
+        RecurrentLayer.LayerTape top = tape.layers[layers.length - 1];
+        int hs = top.h(0, hidden);
+        kernels.gemmNT(r1 - r0, vocab, hidden, top.hAll, hs + r0 * hidden, hidden, w, wHq.offset(), hidden, tape.logits, r0 * vocab, vocab);
     }
 
     /**
@@ -165,7 +169,7 @@ public final class RnnModel {
             for (int t = 0; t < steps; t++) tape.yT[t * bs + b] = y[b * steps + t];
         }
         job.tape = tape;
-        dispatch(Job.LOSS, 0);
+        dispatch(Job.LOSS);
         double sum = 0;
         for (int r = 0; r < bs * steps; r++) sum += tape.rowLoss[r];
         return sum / (bs * steps);
@@ -173,23 +177,11 @@ public final class RnnModel {
 
     // ------------------------------------------------------------------ backward
 
-    /*
-     * Backpropagation through time, in the chapter's notation, with A_t the pre-activation and
-     * L the mean loss over the T·B outputs:
-     *   dO = (softmax(O) − onehot(Y)) / (T·B)                         (from loss)
-     *   dW_hq += Hsᵀ dO,  db_q += Σ_rows dO,  dH_t = dO_t W_hqᵀ       (all T steps at once)
-     *   for t = T−1 .. 0:  dH_t += dA_{t+1} W_hhᵀ  (not at T−1, where dH_T comes from outside)
-     *                      dA_t  = dH_t ⊙ φ'(A_t)     (tanh: 1 − H_t²;  ReLU: [H_t > 0])
-     *   dW_hh += Σ_t H_{t−1}ᵀ dA_t,  db_h += Σ dA_t,  dW_xh[x_t] += dA_t  (one-hot: a scatter)
-     *   dH_{-1} = dA_0 W_hhᵀ                                         (the incoming state's gradient)
-     * Only the loop over t is sequential; every sum over steps is a single product over T·B rows.
-     */
-
     /**
      * Adds the gradients of the mean loss of the last forward pass into params.grad.
      *
-     * @param dStateOut gradient with respect to h_T from later steps (no-detach training), or null
-     * @param dStateIn  if not null, receives the gradient with respect to the initial state (B, H)
+     * @param dStateOut gradient with respect to the final state from later steps (no-detach training), or null
+     * @param dStateIn  if not null, receives the gradient with respect to the initial state
      */
     public void backward(Tape tape, float[] dStateOut, float[] dStateIn) {
         backward(tape, dStateOut, dStateIn, true);
@@ -199,39 +191,41 @@ public final class RnnModel {
      * As {@link #backward(Tape, float[], float[])}; with fromOutputs false the tape's own outputs send
      * no gradient (their loss was already used), only dStateOut flows back through its steps. Training
      * without detaching uses this to carry a later minibatch's gradient into earlier ones.
+     *
+     * <p>Output layer, over all T·B rows at once: dW_hq += Hᵀ dO, db_q += Σ dO, dH = dO W_hqᵀ;
+     * then each layer from the top down, its input gradient becoming the gradient of the layer below.
      */
     public void backward(Tape tape, float[] dStateOut, float[] dStateIn, boolean fromOutputs) {
         job.tape = tape;
         job.fromOutputs = fromOutputs;
-        job.dStateOut = dStateOut;
-        dispatch(Job.OUTPUT_BACKWARD, 0);
-        for (int t = tape.numSteps - 1; t >= 0; t--) dispatch(Job.BACKWARD_STEP, t);
-        dispatch(Job.WEIGHT_GRADIENTS, 0);
-        if (wEmbed != null) dispatch(Job.EMBED_SCATTER, 0);
-        if (dStateIn != null) {
-            java.util.Arrays.fill(dStateIn, 0f);
-            job.dStateIn = dStateIn;
-            dispatch(Job.STATE_GRADIENT, 0);
+        dispatch(Job.OUTPUT_BACKWARD);
+        if (dStateIn != null) Arrays.fill(dStateIn, 0f);
+        for (int l = layers.length - 1; l >= 0; l--) {
+            RecurrentLayer layer = layers[l];
+            bindCall(layer, tape, l, null);
+            if (l > 0) tape.layers[l - 1].clearGradient(); // receives this layer's dX
+            if (wEmbed != null && l == 0) Arrays.fill(tape.dEmb, 0f);
+            layer.dStateOut = dStateOut;
+            layer.dStateIn = dStateIn;
+            layer.backward();
+            layer.dStateOut = null;
+            layer.dStateIn = null;
         }
-        job.dStateOut = null;
-        job.dStateIn = null;
+        if (wEmbed != null) dispatch(Job.EMBED_SCATTER);
     }
 
     private void outputBackward(Tape tape, int part, int parts) {
         float[] w = params.data, g = params.grad;
         int rows = tape.batchSize * tape.numSteps;
-        int hs = tape.batchSize * hidden;
+        RecurrentLayer.LayerTape top = tape.layers[layers.length - 1];
         // dH = dO W_hqᵀ: W_hq is stored (V, H), so this is dO (rows, V) · Wq (V, H).
         int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
-        java.util.Arrays.fill(tape.dH, r0 * hidden, r1 * hidden, 0f);
-        int j0 = Workers.start(part, parts, hidden, ALIGN), j1 = Workers.end(part, parts, hidden, ALIGN);
-        transposeRecurrentWeights(j0, j1);
+        Arrays.fill(top.dH, r0 * hidden, r1 * hidden, 0f);
         if (!job.fromOutputs) return;
-        kernels.gemmNN(r1 - r0, hidden, vocab, tape.dLogits, r0 * vocab, vocab, w, wHq.offset(), hidden,
-                tape.dH, r0 * hidden, hidden);
-        // dW_hq (stored (V, H)) += dOᵀ Hs, split over hidden columns.
-        kernels.gemmTN(vocab, j1 - j0, rows, tape.dLogits, 0, vocab, tape.hAll, hs + j0, hidden,
-                g, wHq.offset() + j0, hidden);
+        kernels.gemmNN(r1 - r0, hidden, vocab, tape.dLogits, r0 * vocab, vocab, w, wHq.offset(), hidden, top.dH, r0 * hidden, hidden);
+        // dW_hq (stored (V, H)) += dOᵀ H, split over hidden columns.
+        int j0 = Workers.start(part, parts, hidden, ALIGN), j1 = Workers.end(part, parts, hidden, ALIGN);
+        kernels.gemmTN(vocab, j1 - j0, rows, tape.dLogits, 0, vocab, top.hAll, top.h(0, hidden) + j0, hidden, g, wHq.offset() + j0, hidden);
         if (part == 0) {
             int bq = bQ.offset();
             for (int r = 0; r < rows; r++) {
@@ -240,72 +234,7 @@ public final class RnnModel {
         }
     }
 
-    /** Rows [j0, j1) of W_hhᵀ (and W_xhᵀ for an embedding input) for the backward products. */
-    private void transposeRecurrentWeights(int j0, int j1) {
-        float[] w = params.data;
-        int whh = wHh.offset();
-        for (int j = j0; j < j1; j++) {
-            for (int i = 0; i < hidden; i++) whhT[j * hidden + i] = w[whh + i * hidden + j];
-        }
-        if (wEmbed != null) {
-            for (int j = j0; j < j1; j++) {
-                for (int e = 0; e < embed; e++) wxhT[j * embed + e] = w[wXh.offset() + e * hidden + j];
-            }
-        }
-    }
-
-    private void backwardStep(Tape tape, int t, int j0, int j1) {
-        int bs = tape.batchSize;
-        int block = t * bs * hidden; // (B, H) block of step t in dH, dA; h_t is block t+1 of hAll
-        int n = j1 - j0;
-        if (t == tape.numSteps - 1) {
-            if (job.dStateOut != null) {
-                for (int b = 0; b < bs; b++) {
-                    int row = b * hidden;
-                    for (int j = j0; j < j1; j++) tape.dH[block + row + j] += job.dStateOut[row + j];
-                }
-            }
-        } else {
-            kernels.gemmNN(bs, n, hidden, tape.dA, block + bs * hidden, hidden, whhT, j0, hidden, tape.dH, block + j0, hidden);
-        }
-        int h = (t + 1) * bs * hidden;
-        for (int b = 0; b < bs; b++) {
-            int row = b * hidden + j0;
-            if (config.activation() == Activation.TANH) kernels.tanhBackward(tape.dH, block + row, tape.hAll, h + row, tape.dA, block + row, n);
-            else kernels.reluBackward(tape.dH, block + row, tape.hAll, h + row, tape.dA, block + row, n);
-        }
-    }
-
-    private void weightGradients(Tape tape, int part, int parts) {
-        float[] g = params.grad;
-        int rows = tape.batchSize * tape.numSteps;
-        // dW_hh += Σ_t H_{t−1}ᵀ dA_t: H_{t−1} for all t is hAll's first T blocks, (rows, H).
-        int i0 = Workers.start(part, parts, hidden, 1), i1 = Workers.end(part, parts, hidden, 1);
-        kernels.gemmTN(i1 - i0, hidden, rows, tape.hAll, i0, hidden, tape.dA, 0, hidden, g, wHh.offset() + i0 * hidden, hidden);
-        int j0 = Workers.start(part, parts, hidden, ALIGN), j1 = Workers.end(part, parts, hidden, ALIGN);
-        int bh = bH.offset();
-        for (int r = 0; r < rows; r++) {
-            int row = r * hidden;
-            for (int j = j0; j < j1; j++) g[bh + j] += tape.dA[row + j];
-        }
-        if (wEmbed == null) {
-            int wxh = wXh.offset();
-            for (int r = 0; r < rows; r++) {
-                int dst = wxh + tape.xT[r] * hidden, src = r * hidden;
-                for (int j = j0; j < j1; j++) g[dst + j] += tape.dA[src + j];
-            }
-        } else {
-            // dW_xh += Embᵀ dA over hidden columns; dEmb = dA W_xhᵀ over rows.
-            kernels.gemmTN(embed, j1 - j0, rows, tape.emb, 0, embed, tape.dA, j0, hidden, g, wXh.offset() + j0, hidden);
-            int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
-            java.util.Arrays.fill(tape.dEmb, r0 * embed, r1 * embed, 0f);
-            kernels.gemmNN(r1 - r0, embed, hidden, tape.dA, r0 * hidden, hidden, wxhT, 0, embed, tape.dEmb, r0 * embed, embed);
-        }
-    }
-
-    private void embedGather(Tape tape, int part, int parts) {
-        int rows = tape.batchSize * tape.numSteps;
-        int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
+    private void embedGather(Tape tape, int r0, int r1) {
         for (int r = r0; r < r1; r++) System.arraycopy(params.data, wEmbed.offset() + tape.xT[r] * embed, tape.emb, r * embed, embed);
     }
 
@@ -319,11 +248,6 @@ public final class RnnModel {
         }
     }
 
-    /** dH_{-1} = dA_0 W_hhᵀ for columns [j0, j1). */
-    private void stateGradient(Tape tape, int j0, int j1) {
-        kernels.gemmNN(tape.batchSize, j1 - j0, hidden, tape.dA, 0, hidden, whhT, j0, hidden, job.dStateIn, j0, hidden);
-    }
-
     // ------------------------------------------------------------------ single-sequence stepping
 
     /** A forward-only cursor over one sequence (B = 1) for generation and evaluation. */
@@ -332,74 +256,47 @@ public final class RnnModel {
     }
 
     public final class Stepper {
-        private float[] h = new float[hidden];
-        private float[] next = new float[hidden];
-        private final float[] out = new float[vocab];
+        private final Tape tape = newTape(1, 1);
+        private final float[] state = beginState(1);
+        private final int[] token = new int[1];
 
         /** Back to begin_state: zeros. */
         public void reset() {
-            java.util.Arrays.fill(h, 0f);
+            Arrays.fill(state, 0f);
         }
 
         /** Consumes one token; returns the logits (V) for the next one (valid until the next call). */
-        public float[] step(int token) {
-            float[] w = params.data;
-            if (wEmbed == null) {
-                System.arraycopy(w, wXh.offset() + token * hidden, next, 0, hidden);
-            } else {
-                java.util.Arrays.fill(next, 0f);
-                kernels.gemmNN(1, hidden, embed, w, wEmbed.offset() + token * embed, embed, w, wXh.offset(), hidden, next, 0, hidden);
-            }
-            for (int j = 0; j < hidden; j++) next[j] += w[bH.offset() + j];
-            kernels.gemmNN(1, hidden, hidden, h, 0, hidden, w, wHh.offset(), hidden, next, 0, hidden);
-            if (config.activation() == Activation.TANH) kernels.tanh(next, 0, hidden);
-            else kernels.relu(next, 0, hidden);
-            float[] swap = h;
-            h = next;
-            next = swap;
-            System.arraycopy(w, bQ.offset(), out, 0, vocab);
-            kernels.gemmNT(1, vocab, hidden, h, 0, hidden, w, wHq.offset(), hidden, out, 0, vocab);
-            return out;
-        }
-
-        public float[] state() {
-            return h;
+        public float[] step(int x) {
+            token[0] = x;
+            forward(tape, token, state);
+            return tape.logits;
         }
     }
 
     // ------------------------------------------------------------------ dispatch
 
-    private void dispatch(int phase, int t) {
+    private void dispatch(int phase) {
         job.phase = phase;
-        job.t = t;
         workers.run(job);
     }
 
-    /** The one task object handed to the workers: which phase, which step. Reused, never reallocated. */
+    /** The task handed to the workers for the model's own phases. Reused, never reallocated. */
     private final class Job implements Workers.Task {
-        static final int EMBED_GATHER = 0, FORWARD_STEP = 1, LOGITS = 2, LOSS = 3, OUTPUT_BACKWARD = 4,
-                BACKWARD_STEP = 5, WEIGHT_GRADIENTS = 6, EMBED_SCATTER = 7, STATE_GRADIENT = 8;
-        int phase, t;
+        static final int EMBED_GATHER = 0, LOGITS = 1, LOSS = 2, OUTPUT_BACKWARD = 3, EMBED_SCATTER = 4;
+        int phase;
         Tape tape;
-        float[] dStateOut, dStateIn;
         boolean fromOutputs = true;
 
         @Override
         public void run(int part, int parts) {
             int rows = tape.batchSize * tape.numSteps;
-            int j0 = Workers.start(part, parts, hidden, ALIGN), j1 = Workers.end(part, parts, hidden, ALIGN);
             int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
             switch (phase) {
-                case EMBED_GATHER -> embedGather(tape, part, parts);
-                case FORWARD_STEP -> forwardStep(tape, t, j0, j1);
+                case EMBED_GATHER -> embedGather(tape, r0, r1);
                 case LOGITS -> logits(tape, r0, r1);
-                case LOSS -> SoftmaxCrossEntropy.forwardBackward(tape.logits, vocab, tape.yT, r0, r1, tape.rowLoss,
-                        tape.dLogits, 1f / rows);
+                case LOSS -> SoftmaxCrossEntropy.forwardBackward(tape.logits, vocab, tape.yT, r0, r1, tape.rowLoss, tape.dLogits, 1f / rows);
                 case OUTPUT_BACKWARD -> outputBackward(tape, part, parts);
-                case BACKWARD_STEP -> backwardStep(tape, t, j0, j1);
-                case WEIGHT_GRADIENTS -> weightGradients(tape, part, parts);
                 case EMBED_SCATTER -> embedScatter(tape, part, parts);
-                case STATE_GRADIENT -> stateGradient(tape, j0, j1);
                 default -> throw new IllegalStateException("unknown phase " + phase);
             }
         }

@@ -10,31 +10,27 @@ public final class Tape {
     public final int numSteps;   // T
     final int[] xT;              // (T, B) input tokens
     final int[] yT;              // (T, B) target tokens
-    final float[] hAll;          // (T+1, B, H): block 0 is the initial state, block t+1 is h_t
     final float[] emb;           // (T, B, E) gathered embeddings (embedding input only)
+    final float[] dEmb;          // (T, B, E)
     final float[] logits;        // (T, B, V)
     final float[] dLogits;       // (T, B, V)
     final double[] rowLoss;      // (T, B)
-    final float[] dH;            // (T, B, H) gradient reaching h_t, from the output and then from step t+1
-    final float[] dA;            // (T, B, H) gradient of the pre-activation
-    final float[] dEmb;          // (T, B, E)
+    final RecurrentLayer.LayerTape[] layers;
 
-    Tape(ModelConfig c, int batchSize, int numSteps) {
+    Tape(ModelConfig c, RecurrentLayer[] cells, int batchSize, int numSteps) {
         if (batchSize <= 0 || numSteps <= 0) throw new IllegalArgumentException("batch size and steps must be positive");
         this.batchSize = batchSize;
         this.numSteps = numSteps;
         int rows = batchSize * numSteps;
-        int h = c.hiddens();
         xT = new int[rows];
         yT = new int[rows];
-        hAll = new float[(rows + batchSize) * h];
         emb = new float[rows * c.embedDim()];
+        dEmb = new float[rows * c.embedDim()];
         logits = new float[rows * c.vocabSize()];
         dLogits = new float[rows * c.vocabSize()];
         rowLoss = new double[rows];
-        dH = new float[rows * h];
-        dA = new float[rows * h];
-        dEmb = new float[rows * c.embedDim()];
+        layers = new RecurrentLayer.LayerTape[cells.length];
+        for (int l = 0; l < cells.length; l++) layers[l] = cells[l].newTape(batchSize, numSteps);
     }
 
     /** The (T·B, V) logits of the last forward pass, in the chapter's time-major order. */

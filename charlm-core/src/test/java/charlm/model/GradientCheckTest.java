@@ -13,9 +13,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every gradient of the hand-written backward pass against central finite differences of the
- * double-precision oracle {@link DoubleRnn}, for tanh and ReLU, one-hot and embedding inputs,
- * a carried-in state, a gradient arriving from later steps, and the state's own gradient.
+ * Every gradient of the hand-written backward passes against central finite differences of the
+ * double-precision oracle {@link DoubleNet}: RNN (tanh and ReLU), GRU and LSTM cells, one and two
+ * layers, one-hot and embedding inputs, a carried-in state, a gradient arriving from later steps,
+ * and the state's own gradient.
  * Tolerance: |analytic − numeric| ≤ 2e-4 · max(1, max|numeric|) per tensor, for float analytic
  * gradients against O(ε²) ≈ 1e-10 accurate differences (ε = 1e-5).
  */
@@ -25,20 +26,28 @@ class GradientCheckTest {
 
     static Stream<Arguments> variants() {
         return Stream.of(
-                Arguments.of(Activation.TANH, InputKind.ONEHOT, "reference"),
-                Arguments.of(Activation.RELU, InputKind.ONEHOT, "reference"),
-                Arguments.of(Activation.TANH, InputKind.EMBEDDING, "reference"),
-                Arguments.of(Activation.RELU, InputKind.EMBEDDING, "reference"),
-                Arguments.of(Activation.TANH, InputKind.ONEHOT, "default"),
-                Arguments.of(Activation.TANH, InputKind.EMBEDDING, "default"));
+                Arguments.of(CellKind.RNN, 1, Activation.TANH, InputKind.ONEHOT, "reference"),
+                Arguments.of(CellKind.RNN, 1, Activation.RELU, InputKind.ONEHOT, "reference"),
+                Arguments.of(CellKind.RNN, 1, Activation.TANH, InputKind.EMBEDDING, "reference"),
+                Arguments.of(CellKind.RNN, 1, Activation.RELU, InputKind.EMBEDDING, "reference"),
+                Arguments.of(CellKind.RNN, 1, Activation.TANH, InputKind.ONEHOT, "default"),
+                Arguments.of(CellKind.RNN, 1, Activation.TANH, InputKind.EMBEDDING, "default"),
+                Arguments.of(CellKind.RNN, 2, Activation.TANH, InputKind.ONEHOT, "default"),
+                Arguments.of(CellKind.GRU, 1, Activation.TANH, InputKind.ONEHOT, "reference"),
+                Arguments.of(CellKind.GRU, 1, Activation.TANH, InputKind.EMBEDDING, "default"),
+                Arguments.of(CellKind.GRU, 2, Activation.TANH, InputKind.ONEHOT, "default"),
+                Arguments.of(CellKind.LSTM, 1, Activation.TANH, InputKind.ONEHOT, "reference"),
+                Arguments.of(CellKind.LSTM, 1, Activation.TANH, InputKind.EMBEDDING, "default"),
+                Arguments.of(CellKind.LSTM, 2, Activation.TANH, InputKind.ONEHOT, "default"),
+                Arguments.of(CellKind.LSTM, 3, Activation.TANH, InputKind.EMBEDDING, "reference"));
     }
 
     private static Kernels kernels(String which) {
         return which.equals("reference") ? new ReferenceKernels() : Kernels.get();
     }
 
-    private static RnnModel model(Activation act, InputKind in, String k, int threads, long seed) {
-        RnnModel m = new RnnModel(new ModelConfig(V, H, act, in, E), kernels(k), new Workers(threads));
+    private static RnnModel model(CellKind cell, int layers, Activation act, InputKind in, String k, int threads, long seed) {
+        RnnModel m = new RnnModel(new ModelConfig(V, H, act, in, E, cell, layers), kernels(k), new Workers(threads));
         Rng rng = new Rng(seed);
         m.initialize(rng);
         // Scale weights up from the chapter's 0.01 so activations leave the linear regime, and give
@@ -65,26 +74,27 @@ class GradientCheckTest {
         return d;
     }
 
-    @ParameterizedTest(name = "{0} {1} {2} kernels")
+    @ParameterizedTest(name = "{0} x{1} {2} {3} {4} kernels")
     @MethodSource("variants")
-    void everyParameterAndTheStateMatchFiniteDifferences(Activation act, InputKind in, String k) {
-        RnnModel m = model(act, in, k, 1, 11);
+    void everyParameterAndTheStateMatchFiniteDifferences(CellKind cell, int layers, Activation act, InputKind in, String k) {
+        RnnModel m = model(cell, layers, act, in, k, 1, 11);
         Rng rng = new Rng(5);
         int[] x = tokens(rng, B * T), y = tokens(rng, B * T);
-        float[] h0 = randomState(rng, B * H, 0.5);     // a carried-in state, not zeros
-        float[] probe = randomState(rng, B * H, 0.3);  // gradient arriving at h_T from later steps
+        int stateSize = m.config.stateSize(B);
+        float[] h0 = randomState(rng, stateSize, 0.5);     // a carried-in state, not zeros
+        float[] probe = randomState(rng, stateSize, 0.3);  // gradient arriving at the final state from later steps
 
         Tape tape = m.newTape(B, T);
         float[] state = h0.clone();
         m.forward(tape, x, state);
         double loss = m.loss(tape, y);
         m.params.zeroGrad();
-        float[] dH0 = new float[B * H];
+        float[] dH0 = new float[stateSize];
         m.backward(tape, probe, dH0);
 
-        DoubleRnn oracle = new DoubleRnn(m);
+        DoubleNet oracle = new DoubleNet(m);
         double[] h0d = toDouble(h0), probeD = toDouble(probe);
-        double[] hT = new double[B * H];
+        double[] hT = new double[stateSize];
         double oracleCe = oracle.loss(x, y, B, T, h0d, null, true, hT);
         assertThat(loss).as("forward loss").isCloseTo(oracleCe, org.assertj.core.data.Offset.offset(1e-5));
         for (int i = 0; i < hT.length; i++) assertThat((double) state[i]).as("h_T[%d]", i).isCloseTo(hT[i], org.assertj.core.data.Offset.offset(1e-5));
@@ -92,50 +102,51 @@ class GradientCheckTest {
         DoubleSupplier f = () -> oracle.loss(x, y, B, T, h0d, probeD, true, null);
         for (Parameters.Tensor t : m.params.tensors()) {
             float[] analytic = m.params.read(t, m.params.grad);
-            assertClose(t.name(), analytic, numeric(oracle.get(t.name()), f));
+            assertClose(t.name(), analytic, numeric(oracle.p.get(t.name()), f));
         }
         assertClose("dh0", dH0, numeric(h0d, f));
     }
 
-    @ParameterizedTest(name = "{0} {1} {2} kernels")
+    @ParameterizedTest(name = "{0} x{1} {2} {3} {4} kernels")
     @MethodSource("variants")
-    void stateGradientAloneFlowsBackThroughAnEarlierMinibatch(Activation act, InputKind in, String k) {
+    void stateGradientAloneFlowsBackThroughAnEarlierMinibatch(CellKind cell, int layers, Activation act, InputKind in, String k) {
         // Training without detaching: minibatch 1's loss reaches minibatch 0's parameters through the state.
-        RnnModel m = model(act, in, k, 1, 12);
+        RnnModel m = model(cell, layers, act, in, k, 1, 12);
         Rng rng = new Rng(6);
         int[] x0 = tokens(rng, B * T), y0 = tokens(rng, B * T), x1 = tokens(rng, B * T), y1 = tokens(rng, B * T);
         Tape t0 = m.newTape(B, T), t1 = m.newTape(B, T);
-        float[] state = new float[B * H];
+        float[] state = m.beginState(B);
         m.forward(t0, x0, state);
         m.loss(t0, y0);
         m.forward(t1, x1, state);
         m.loss(t1, y1);
         m.params.zeroGrad();
-        float[] carried = new float[B * H];
+        float[] carried = m.beginState(B);
         m.backward(t1, null, carried, true);
         m.backward(t0, carried, null, false);
 
-        DoubleRnn oracle = new DoubleRnn(m);
+        DoubleNet oracle = new DoubleNet(m);
+        int n = m.config.stateSize(B);
         DoubleSupplier f = () -> {
-            double[] mid = new double[B * H];
-            oracle.loss(x0, y0, B, T, new double[B * H], null, false, mid);
+            double[] mid = new double[n];
+            oracle.loss(x0, y0, B, T, new double[n], null, false, mid);
             return oracle.loss(x1, y1, B, T, mid, null, true, null);
         };
         for (Parameters.Tensor t : m.params.tensors()) {
-            assertClose(t.name(), m.params.read(t, m.params.grad), numeric(oracle.get(t.name()), f));
+            assertClose(t.name(), m.params.read(t, m.params.grad), numeric(oracle.p.get(t.name()), f));
         }
     }
 
-    @ParameterizedTest(name = "{0} {1} {2} kernels")
+    @ParameterizedTest(name = "{0} x{1} {2} {3} {4} kernels")
     @MethodSource("variants")
-    void gradientsDoNotDependOnTheThreadCount(Activation act, InputKind in, String k) {
+    void gradientsDoNotDependOnTheThreadCount(CellKind cell, int layers, Activation act, InputKind in, String k) {
         float[][] grads = new float[3][];
         for (int threads = 1; threads <= 3; threads++) {
-            RnnModel m = model(act, in, k, threads, 13);
+            RnnModel m = model(cell, layers, act, in, k, threads, 13);
             Rng rng = new Rng(7);
             int[] x = tokens(rng, B * T), y = tokens(rng, B * T);
             Tape tape = m.newTape(B, T);
-            m.forward(tape, x, new float[B * H]);
+            m.forward(tape, x, m.beginState(B));
             m.loss(tape, y);
             m.params.zeroGrad();
             m.backward(tape, null, null);

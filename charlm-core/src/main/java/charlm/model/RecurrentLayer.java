@@ -1,0 +1,211 @@
+package charlm.model;
+
+import charlm.data.Rng;
+import charlm.kernels.Kernels;
+import charlm.kernels.Workers;
+import java.util.Arrays;
+
+/**
+ * One recurrent layer over T steps of a minibatch: its parameters, forward and backward through
+ * time. The input is either tokens (layer 0 with one-hot inputs: X_t W is row x_t of W, a gather)
+ * or rows of floats (an embedding, or the layer below). Rows are time-major: row t·B + b.
+ *
+ * <p>Shared here: the input projection for every step at once (A_g = X W_xg + b_g before the
+ * recurrence), the input-side gradients after it (dW_xg, db_g, dX, all steps at once), and the
+ * dispatch of phases to the workers. A cell supplies only the recurrence. Work inside a step is
+ * split over hidden columns; the all-steps products over rows or columns, never over a sum.
+ */
+abstract class RecurrentLayer {
+    static final int ALIGN = 64; // column blocks of whole 4-vector panels of the NN kernel
+
+    final int index;
+    final int inputs;   // D: V for token input, E or H otherwise
+    final int hidden;   // H
+    final boolean tokenInput;
+    final String prefix;
+    final Kernels kernels;
+    final Workers workers;
+    Parameters params;
+
+    // The call in progress, read by the phases.
+    LayerTape tape;
+    int[] tokens;       // (T·B) time-major, for token input
+    float[] xs;         // (T·B, D) input rows, or null for token input
+    int xsOff;
+    float[] dxs;        // (T·B, D) gradient of the input rows, or null
+    float[] state;      // the model's state array; this layer's slots start at stateOff
+    float[] dStateOut, dStateIn;
+    int stateOff;
+    private final Job job = new Job();
+
+    RecurrentLayer(int index, int inputs, int hidden, boolean tokenInput, String prefix, Kernels kernels, Workers workers) {
+        this.index = index;
+        this.inputs = inputs;
+        this.hidden = hidden;
+        this.tokenInput = tokenInput;
+        this.prefix = prefix;
+        this.kernels = kernels;
+        this.workers = workers;
+    }
+
+    /** Declares the layer's tensors in the book's order and names. */
+    abstract void declare(Parameters.Builder b);
+
+    /** Looks the declared tensors up once the parameters exist. */
+    abstract void bind(Parameters p);
+
+    /** The layer's weight matrices (not biases), in the book's declaration order, without prefix. */
+    abstract String[] weightNames();
+
+    /** The book's initialisation: every weight from N(0, 0.01²) in declaration order; biases stay zero. */
+    final void initialize(Rng rng) {
+        for (String name : weightNames()) {
+            Parameters.Tensor t = params.tensor(prefix + name);
+            float[] v = new float[t.size()];
+            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * 0.01);
+            params.write(t, v, params.data);
+        }
+    }
+
+    abstract LayerTape newTape(int batchSize, int numSteps);
+
+    /** Runs the layer over the tape's T steps from state; leaves the final state in state. */
+    abstract void forward();
+
+    /** Backward through time; tape.dH holds the gradient of the loss with respect to every output h_t. */
+    abstract void backward();
+
+    /** One phase of work for one part; t is the time step where the phase has one. */
+    abstract void phase(int phase, int t, int part, int parts);
+
+    final void dispatch(int phase, int t) {
+        job.phase = phase;
+        job.t = t;
+        workers.run(job);
+    }
+
+    private final class Job implements Workers.Task {
+        int phase, t;
+
+        @Override
+        public void run(int part, int parts) {
+            phase(phase, t, part, parts);
+        }
+    }
+
+    int rows() {
+        return tape.batchSize * tape.numSteps;
+    }
+
+    int col0(int part, int parts) {
+        return Workers.start(part, parts, hidden, ALIGN);
+    }
+
+    int col1(int part, int parts) {
+        return Workers.end(part, parts, hidden, ALIGN);
+    }
+
+    static int row0(int part, int parts, int n) {
+        return Workers.start(part, parts, n, 1);
+    }
+
+    static int row1(int part, int parts, int n) {
+        return Workers.end(part, parts, n, 1);
+    }
+
+    // ------------------------------------------------------------------ shared pieces
+
+    /** A_g[r] = b_g + X_r W_xg for rows [r0, r1): a gather for token input, one product otherwise. */
+    final void project(float[] out, int outOff, Parameters.Tensor wx, Parameters.Tensor b, int r0, int r1) {
+        float[] w = params.data;
+        for (int r = r0; r < r1; r++) {
+            int row = outOff + r * hidden;
+            if (tokenInput) {
+                int x = wx.offset() + tokens[r] * hidden;
+                for (int j = 0; j < hidden; j++) out[row + j] = w[b.offset() + j] + w[x + j];
+            } else {
+                System.arraycopy(w, b.offset(), out, row, hidden);
+            }
+        }
+        if (!tokenInput && r1 > r0) {
+            kernels.gemmNN(r1 - r0, hidden, inputs, xs, xsOff + r0 * inputs, inputs, w, wx.offset(), hidden, out, outOff + r0 * hidden, hidden);
+        }
+    }
+
+    /**
+     * The input side of a gate's gradient over all T·B rows, given dA (its pre-activation gradient):
+     * db_g and dW_xg over this part's columns, and dX += dA W_xgᵀ over this part's rows.
+     */
+    final void inputGradients(float[] dA, Parameters.Tensor wx, Parameters.Tensor b, int part, int parts) {
+        float[] g = params.grad;
+        int rows = rows();
+        int j0 = col0(part, parts), j1 = col1(part, parts);
+        for (int r = 0; r < rows; r++) {
+            int src = r * hidden;
+            for (int j = j0; j < j1; j++) g[b.offset() + j] += dA[src + j];
+        }
+        if (tokenInput) {
+            for (int r = 0; r < rows; r++) {
+                int dst = wx.offset() + tokens[r] * hidden, src = r * hidden;
+                for (int j = j0; j < j1; j++) g[dst + j] += dA[src + j];
+            }
+        } else {
+            kernels.gemmTN(inputs, j1 - j0, rows, xs, xsOff, inputs, dA, j0, hidden, g, wx.offset() + j0, hidden);
+            if (dxs != null) {
+                int r0 = row0(part, parts, rows), r1 = row1(part, parts, rows);
+                // dX (rows, D) += dA (rows, H) · W_xgᵀ, with W_xg stored (D, H): a product of rows with rows.
+                kernels.gemmNT(r1 - r0, inputs, hidden, dA, r0 * hidden, hidden, params.data, wx.offset(), hidden, dxs, r0 * inputs, inputs);
+            }
+        }
+    }
+
+    /** dW_hg += Σ_t P_tᵀ dA_t with P = the previous states (or R ⊙ H for the GRU's candidate), this part's rows of dW. */
+    final void recurrentGradient(float[] prev, int prevOff, float[] dA, Parameters.Tensor wh, int part, int parts) {
+        int i0 = row0(part, parts, hidden), i1 = row1(part, parts, hidden);
+        kernels.gemmTN(i1 - i0, hidden, rows(), prev, prevOff + i0, hidden, dA, 0, hidden, params.grad, wh.offset() + i0 * hidden, hidden);
+    }
+
+    /** Rows [j0, j1) of Wᵀ (H, H) into dst, for the recurrence's backward products. */
+    final void transpose(Parameters.Tensor w, float[] dst, int j0, int j1) {
+        float[] d = params.data;
+        int off = w.offset();
+        for (int j = j0; j < j1; j++) {
+            for (int i = 0; i < hidden; i++) dst[j * hidden + i] = d[off + i * hidden + j];
+        }
+    }
+
+    /** σ(x) = (1 + tanh(x/2)) / 2 in place, on the fast tanh kernel. */
+    final void sigmoid(float[] x, int off, int len) {
+        for (int i = off; i < off + len; i++) x[i] *= 0.5f;
+        kernels.tanh(x, off, len);
+        for (int i = off; i < off + len; i++) x[i] = 0.5f * x[i] + 0.5f;
+    }
+
+    /** The state slot s of this layer (B, H) within the model's state array. */
+    final int slot(int s) {
+        return stateOff + s * tape.batchSize * hidden;
+    }
+
+    /** Buffers every cell keeps: the states h_t and the gradient reaching them. */
+    static class LayerTape {
+        final int batchSize, numSteps;
+        final float[] hAll; // (T+1, B, H): block 0 is the initial h, block t+1 is h_t
+        final float[] dH;   // (T, B, H) gradient reaching h_t (from above, then from step t+1)
+
+        LayerTape(int batchSize, int numSteps, int hidden) {
+            this.batchSize = batchSize;
+            this.numSteps = numSteps;
+            this.hAll = new float[(numSteps + 1) * batchSize * hidden];
+            this.dH = new float[numSteps * batchSize * hidden];
+        }
+
+        /** Offset of h_t's (B, H) block in hAll; t = -1 is the initial state. */
+        int h(int t, int hidden) {
+            return (t + 1) * batchSize * hidden;
+        }
+
+        void clearGradient() {
+            Arrays.fill(dH, 0f);
+        }
+    }
+}
