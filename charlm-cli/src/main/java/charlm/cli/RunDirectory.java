@@ -64,6 +64,43 @@ final class RunDirectory {
         return e.getMessage() != null ? e.getMessage() : "not allowed";
     }
 
+    /** An existing run, its metrics.csv read back up to (and including) epoch `done`; later rows are dropped. */
+    static RunDirectory resume(Path dir, int done) {
+        RunDirectory run = new RunDirectory(dir);
+        removeStaleTemporaries(dir);
+        Path csv = dir.resolve(METRICS);
+        try {
+            if (Files.isRegularFile(csv)) {
+                java.util.List<String> lines = Files.readAllLines(csv);
+                for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                    String[] f = line.split(",");
+                    int epoch = Integer.parseInt(f[0]);
+                    if (epoch > done) break;
+                    run.history.add(new EpochStats(epoch, Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                            f.length > 3 ? Double.parseDouble(f[3]) : Double.NaN, 0));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new CharlmException("cannot read " + csv + " to continue it (" + e.getMessage() + ")");
+        }
+        if (run.history.size() != done) {
+            throw new CharlmException(csv + " has " + run.history.size() + " epochs but the checkpoint " + done + "; the run folder is damaged");
+        }
+        return run;
+    }
+
+    /** A process killed during a write leaves its temporary file (".name.*.tmp") behind; it is never needed. */
+    private static void removeStaleTemporaries(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".") && name.endsWith(".tmp") && Files.isRegularFile(p)) Files.delete(p);
+            }
+        } catch (IOException e) {
+            // harmless leftovers; the run itself is intact
+        }
+    }
+
     private static boolean isEmpty(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.findAny().isEmpty();
