@@ -15,7 +15,24 @@ final class PerplexityPlot {
     private PerplexityPlot() {
     }
 
-    static void write(Path png, List<EpochStats> history, String title) throws IOException {
+    static final String NO_FONTS = "perplexity.png not drawn: headless Java found no fonts; apt-get install -y fontconfig fonts-dejavu-core";
+
+    /**
+     * Draws the plot into png (atomically). Returns false, writing nothing, where the JVM cannot draw
+     * text (a machine without fonts): the run goes on without its picture.
+     */
+    static boolean write(Path png, List<EpochStats> history, String title) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = draw(history, title);
+        } catch (RuntimeException | LinkageError | InternalError e) {
+            return false;
+        }
+        AtomicFiles.write(png, out -> out.write(bytes));
+        return true;
+    }
+
+    private static byte[] draw(List<EpochStats> history, String title) throws IOException {
         XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch").yAxisTitle("perplexity").build();
         chart.getStyler().setLegendVisible(true);
         chart.getStyler().setMarkerSize(0);
@@ -28,7 +45,6 @@ final class PerplexityPlot {
         }
         chart.addSeries("train", epochs, train).setMarker(SeriesMarkers.NONE);
         if (n > 0 && history.get(0).hasValidation()) chart.addSeries("validation", epochs, val).setMarker(SeriesMarkers.NONE);
-        byte[] bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-        AtomicFiles.write(png, out -> out.write(bytes));
+        return BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
     }
 }

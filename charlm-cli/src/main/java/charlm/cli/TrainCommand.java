@@ -233,9 +233,15 @@ final class TrainCommand implements Callable<Integer> {
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 
-    private static void writePlot(RunDirectory run) throws IOException {
-        if (!run.history().isEmpty()) PerplexityPlot.write(run.file(RunDirectory.PLOT), run.history(), "charlm: perplexity by epoch");
+    private void writePlot(RunDirectory run) throws IOException {
+        if (run.history().isEmpty()) return;
+        if (!PerplexityPlot.write(run.file(RunDirectory.PLOT), run.history(), "charlm: perplexity by epoch") && !plotWarned) {
+            spec.commandLine().getErr().println("charlm: " + PerplexityPlot.NO_FONTS);
+            plotWarned = true;
+        }
     }
+
+    private boolean plotWarned;
 
     private Map<String, Object> config(TrainingOptions.Split data, Engine engine, Map<String, Object> settings) {
         Map<String, Object> c = new LinkedHashMap<>();

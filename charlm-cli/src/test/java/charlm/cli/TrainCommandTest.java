@@ -108,7 +108,9 @@ class TrainCommandTest {
     /** Each variant trains, writes a checkpoint that loads, and generate continues from it. */
     @ParameterizedTest
     @ValueSource(strings = {"--tokenizer chars", "--sampling random", "--book-random", "--no-detach", "--activation relu",
-            "--input embedding --embed-dim 8", "--clip none", "--threads 2", "--max-tokens 0 --epochs 1"})
+            "--input embedding --embed-dim 8", "--clip none", "--threads 2", "--max-tokens 0 --epochs 1",
+            "--cell gru", "--cell lstm", "--cell rnn --layers 3", "--cell gru --layers 2 --input embedding --embed-dim 8",
+            "--cell lstm --layers 2 --threads 2"})
     void variantsTrainAndGenerate(String variant) {
         Path out = tmp.resolve("run");
         String[] extra = variant.split(" ");
@@ -117,5 +119,53 @@ class TrainCommandTest {
                 .ok().lastLine();
         assertThat(line).startsWith("the");
         Cli.run("eval", "--model", out.resolve(RunDirectory.MODEL).toString(), "--data", book.toString(), "--max-tokens", "500").ok();
+    }
+
+    /** A run that diverges exits 3, names the epoch, and leaves the checkpoint already on disk as it was. */
+    @Test
+    void aDivergingRunExitsThreeAndKeepsTheCheckpointOnDisk() throws IOException {
+        Path out = tmp.resolve("run");
+        Cli.run(Cli.tinyWith("train", "--data", book.toString(), "--out", out.toString())).ok();
+        byte[] good = Files.readAllBytes(out.resolve(RunDirectory.MODEL));
+        // No clipping at an absurd rate: the second update already overflows float.
+        Cli.Result r = Cli.run(Cli.tinyWith("train", "--data", book.toString(), "--out", out.toString(), "--force", "--activation", "relu",
+                "--clip", "none", "--lr", "1e30", "--epochs", "5", "--checkpoint-every", "1"));
+        assertThat(r.code()).as("stderr: %s", r.err()).isEqualTo(3);
+        assertThat(r.err().lines().toList()).hasSize(1);
+        assertThat(r.err()).contains("diverged in epoch").contains("--clip").contains("--lr");
+        assertThat(Files.readAllBytes(out.resolve(RunDirectory.MODEL))).isEqualTo(good);
+    }
+
+    /** A small sweep ranks its trials by held-out perplexity and, run again, skips what is done. */
+    @Test
+    void sweepRanksTrialsAndResumes() throws IOException {
+        Path out = tmp.resolve("sweep");
+        String[] args = {"sweep", "--data", book.toString(), "--max-tokens", "2000", "--epochs", "2", "--batch-size", "4", "--num-steps", "5",
+                "--hiddens", "8,16", "--lr", "0.5,1", "--out", out.toString()};
+        Cli.Result first = Cli.run(args).ok();
+        assertThat(first.out()).contains("sweep of 4 trials");
+        List<String> csv = Files.readAllLines(out.resolve("sweep.csv"));
+        assertThat(csv.get(0)).startsWith("trial,hiddens,lr,num_steps,batch_size,input,train_perplexity,val_perplexity");
+        assertThat(csv).hasSize(5);
+        double previous = 0;
+        for (String row : csv.subList(1, csv.size())) {
+            double val = Double.parseDouble(row.split(",")[7]);
+            assertThat(val).isGreaterThanOrEqualTo(previous);
+            previous = val;
+        }
+        assertThat(Files.readString(out.resolve("sweep.md"))).contains("| rank |");
+        for (String trial : new String[] {"h8-lr0.5-t5-b4", "h16-lr1-t5-b4"}) {
+            assertThat(out.resolve(trial).resolve("metrics.csv")).exists();
+            assertThat(out.resolve(trial).resolve("result.json")).exists();
+        }
+        // An interrupted sweep: one trial's result is gone; the rerun trains only that one.
+        Files.delete(out.resolve("h16-lr1-t5-b4").resolve("result.json"));
+        Cli.Result again = Cli.run(args).ok();
+        assertThat(again.out().lines().filter(l -> l.contains("done before, skipped")).count()).isEqualTo(3);
+        assertThat(again.out()).contains("trial h16-lr1-t5-b4: train");
+        // The same folder with another grid is refused.
+        String[] other = args.clone();
+        other[other.length - 3] = "0.5,2";
+        Cli.run(other).refused("different sweep");
     }
 }
