@@ -217,12 +217,17 @@ final class SweepCommand implements Callable<Integer> {
             });
             result.put("train_perplexity", last.perplexity());
             result.put("val_perplexity", last.valPerplexity());
+            EpochStats best = run.history().stream().min(Comparator.comparingDouble(EpochStats::valPerplexity)).orElse(last);
+            result.put("best_val_perplexity", best.valPerplexity());
+            result.put("best_val_epoch", best.epoch());
             result.put("tokens_per_sec", TrainCommand.medianSpeed(run));
             result.put("status", "done");
         } catch (CharlmException e) {
             if (e.exitCode() != 3) throw e;
             result.put("train_perplexity", null);
             result.put("val_perplexity", null);
+            result.put("best_val_perplexity", null);
+            result.put("best_val_epoch", null);
             result.put("tokens_per_sec", null);
             result.put("status", "diverged");
         }
@@ -245,18 +250,22 @@ final class SweepCommand implements Callable<Integer> {
             if (Files.isRegularFile(r)) rows.add((Map<?, ?>) Json.parse(Files.readString(r)));
         }
         rows.sort(Comparator.comparingDouble(r -> r.get("val_perplexity") instanceof Number n ? n.doubleValue() : Double.POSITIVE_INFINITY));
-        StringBuilder csv = new StringBuilder("trial,hiddens,lr,num_steps,batch_size,input,train_perplexity,val_perplexity,tokens_per_sec,seconds,status\n");
-        StringBuilder md = new StringBuilder("| rank | hiddens | lr | steps | batch | input | train ppl | validation ppl | tokens/s |\n"
-                + "|---:|---:|---:|---:|---:|---|---:|---:|---:|\n");
+        StringBuilder csv = new StringBuilder("trial,hiddens,lr,num_steps,batch_size,input,train_perplexity,val_perplexity,"
+                + "best_val_perplexity,best_val_epoch,tokens_per_sec,seconds,status\n");
+        StringBuilder md = new StringBuilder("| rank | hiddens | lr | steps | batch | input | train ppl | validation ppl | best validation (epoch) | tokens/s |\n"
+                + "|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
         int rank = 0;
         for (Map<?, ?> r : rows) {
             csv.append(String.join(",", str(r.get("trial")), num(r.get("hiddens"), 0), num(r.get("lr"), -1), num(r.get("num_steps"), 0),
                     num(r.get("batch_size"), 0), str(r.get("input")), num(r.get("train_perplexity"), 6), num(r.get("val_perplexity"), 6),
+                    num(r.get("best_val_perplexity"), 6), num(r.get("best_val_epoch"), 0),
                     num(r.get("tokens_per_sec"), 1), num(r.get("seconds"), 1), str(r.get("status")))).append('\n');
             md.append("| ").append(++rank).append(" | ").append(num(r.get("hiddens"), 0)).append(" | ").append(num(r.get("lr"), -1))
                     .append(" | ").append(num(r.get("num_steps"), 0)).append(" | ").append(num(r.get("batch_size"), 0))
                     .append(" | ").append(str(r.get("input"))).append(" | ").append(num(r.get("train_perplexity"), 3))
-                    .append(" | ").append(num(r.get("val_perplexity"), 3)).append(" | ").append(num(r.get("tokens_per_sec"), 0)).append(" |\n");
+                    .append(" | ").append(num(r.get("val_perplexity"), 3))
+                    .append(" | ").append(num(r.get("best_val_perplexity"), 3)).append(" (").append(num(r.get("best_val_epoch"), 0)).append(")")
+                    .append(" | ").append(num(r.get("tokens_per_sec"), 0)).append(" |\n");
         }
         AtomicFiles.writeString(dir.resolve("sweep.csv"), csv.toString());
         AtomicFiles.writeString(dir.resolve("sweep.md"), md.toString());

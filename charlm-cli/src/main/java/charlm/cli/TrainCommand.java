@@ -188,7 +188,10 @@ final class TrainCommand implements Callable<Integer> {
         EpochStats last = run.history().get(run.history().size() - 1);
         w.printf(Locale.ROOT, "perplexity %.1f, %.1f tokens/s (median of %d epochs), %s%n", last.perplexity(),
                 medianSpeed(run), run.history().size(), engine.describe());
-        if (last.hasValidation()) w.printf(Locale.ROOT, "validation perplexity %.2f%n", last.valPerplexity());
+        if (last.hasValidation()) {
+            EpochStats best = run.history().stream().min(java.util.Comparator.comparingDouble(EpochStats::valPerplexity)).orElse(last);
+            w.printf(Locale.ROOT, "validation perplexity %.2f (best %.2f at epoch %d)%n", last.valPerplexity(), best.valPerplexity(), best.epoch());
+        }
         w.println(predictor.greedy(prefix, 50));
         w.println(predictor.greedy("traveller", 50));
         w.println("wrote " + run.dir);
