@@ -1,16 +1,23 @@
 package charlm.kernels;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A persistent pool: the calling thread plus (parts - 1) workers that live as long as the pool.
- * {@link #run(Task)} hands the same task to every part and returns when all are done, so a caller
- * splits its output into {@link #parts()} blocks. Workers spin briefly between tasks (a time step
- * is a fraction of a millisecond) and then park, so an idle pool costs nothing.
+ * A persistent pool: the calling thread plus (threads - 1) workers that live as long as the pool.
+ * {@link #run(Task)} hands a task's parts to the threads and returns when all are done, so a caller
+ * splits its output into as many blocks as the task is told there are parts. Workers spin briefly
+ * between tasks (a time step is a fraction of a millisecond) and then park, so an idle pool costs
+ * nothing.
+ *
+ * <p>Each thread owns {@link #CHUNKS_PER_THREAD} consecutive parts and runs them first, in order, so
+ * on a quiet machine a thread touches the same block of W_hh at every step and keeps it in its own
+ * L2. A thread that runs out of parts takes the untouched parts of the others: on a shared machine a
+ * descheduled thread then costs one part of a step, not a scheduler time slice per step.
  *
  * <p>Work is split over output elements only, never over a sum, so results are bit-identical
- * whatever the number of parts.
+ * whatever the number of parts and whichever thread runs a part.
  */
 public final class Workers implements AutoCloseable {
 
@@ -20,79 +27,117 @@ public final class Workers implements AutoCloseable {
         void run(int part, int parts);
     }
 
+    /** Parts per thread: a 512-wide H then splits into 64-column blocks (one kernel panel) with 2 threads. */
+    static final int CHUNKS_PER_THREAD = 4;
     private static final int SPINS_BEFORE_PARK = 1 << 14;
+    /** longs between two claim counters: each on its own 128-byte line pair, so owners do not share lines. */
+    private static final int PAD = 16;
 
-    private final int parts;
-    private final Thread[] threads;
-    private final boolean[] parked;
-    private final AtomicInteger pending = new AtomicInteger();
+    private final int threads;
+    private final int chunks;
+    private final Thread[] pool;
+    /** Per owner: (generation << 32) | parts of its range already claimed in that generation. */
+    private final AtomicLongArray claims;
+    private final AtomicInteger finishedByWorkers = new AtomicInteger();
+    private final AtomicLongArray parked; // 1 while worker i is parked or about to park (index i * PAD)
     private volatile int generation;
     private volatile Task current;
     private volatile boolean closed;
     private volatile Throwable failure;
-    private final Object parkFlags = new Object();
 
-    public Workers(int parts) {
-        if (parts < 1) throw new IllegalArgumentException("parts must be >= 1, got " + parts);
-        this.parts = parts;
-        this.threads = new Thread[parts - 1];
-        this.parked = new boolean[parts];
-        for (int i = 1; i < parts; i++) {
-            int part = i;
-            Thread t = new Thread(() -> loop(part), "charlm-worker-" + part);
+    public Workers(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("parts must be >= 1, got " + threads);
+        this.threads = threads;
+        this.chunks = threads == 1 ? 1 : threads * CHUNKS_PER_THREAD;
+        this.pool = new Thread[threads - 1];
+        this.claims = new AtomicLongArray(threads * PAD);
+        this.parked = new AtomicLongArray(threads * PAD);
+        for (int i = 1; i < threads; i++) {
+            int self = i;
+            Thread t = new Thread(() -> loop(self), "charlm-worker-" + self);
             t.setDaemon(true);
-            threads[i - 1] = t;
+            pool[i - 1] = t;
             t.start();
         }
     }
 
-    /** A single-part pool: everything runs on the caller's thread. */
+    /** A single-thread pool: everything runs on the caller's thread. */
     public static Workers serial() {
         return new Workers(1);
     }
 
+    /** The number of threads (the caller's included). */
     public int parts() {
-        return parts;
+        return threads;
     }
 
-    /** Runs task on every part and waits for all of them; rethrows a worker's failure. */
+    /** Runs task on every part and waits for all of them; rethrows a part's failure. */
     public void run(Task task) {
-        if (parts == 1) {
+        if (threads == 1) {
             task.run(0, 1);
             return;
         }
         if (closed) throw new IllegalStateException("workers are closed");
         current = task;
-        pending.set(parts - 1);
-        generation++;
+        finishedByWorkers.set(0);
+        int gen = generation + 1;
+        generation = gen; // publishes current and the reset count
         wakeParked();
-        Throwable mine = null;
-        try {
-            task.run(0, parts);
-        } catch (Throwable t) {
-            mine = t;
-        }
+        int mine = work(task, 0, gen);
         int spins = 0;
-        while (pending.get() != 0) {
+        while (finishedByWorkers.get() != chunks - mine) {
             if (++spins < SPINS_BEFORE_PARK) Thread.onSpinWait();
             else Thread.yield();
         }
-        current = null;
         Throwable theirs = failure;
         failure = null;
-        if (mine != null) rethrow(mine);
         if (theirs != null) rethrow(theirs);
     }
 
-    private void wakeParked() {
-        synchronized (parkFlags) {
-            for (int i = 1; i < parts; i++) {
-                if (parked[i]) LockSupport.unpark(threads[i - 1]);
+    /**
+     * Runs parts of generation gen until none is left unclaimed: the thread's own range first, then
+     * the others'. Returns how many parts this thread ran. A failure is kept, and the part still
+     * counts as done, so nobody waits forever.
+     */
+    private int work(Task task, int self, int gen) {
+        int ran = 0;
+        for (int o = 0; o < threads; o++) {
+            int owner = self + o < threads ? self + o : self + o - threads;
+            int part;
+            while ((part = claim(owner, gen)) >= 0) {
+                try {
+                    task.run(part, chunks);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                ran++;
             }
+        }
+        return ran;
+    }
+
+    /**
+     * The next unclaimed part of owner's range in generation gen, or -1. A counter still tagged with an
+     * older generation counts as untouched; one tagged newer means gen is over for this thread.
+     */
+    private int claim(int owner, int gen) {
+        int at = owner * PAD;
+        while (true) {
+            long v = claims.get(at);
+            int g = (int) (v >>> 32), taken = g == gen ? (int) v : 0;
+            if (g - gen > 0 || taken == CHUNKS_PER_THREAD) return -1;
+            if (claims.compareAndSet(at, v, ((long) gen << 32) | (taken + 1))) return owner * CHUNKS_PER_THREAD + taken;
         }
     }
 
-    private void loop(int part) {
+    private void wakeParked() {
+        // Dekker with the worker: it sets its flag, then reads generation; we wrote generation, then read the flag.
+        for (int i = 1; i < threads; i++) {
+            if (parked.get(i * PAD) != 0) LockSupport.unpark(pool[i - 1]);
+        }
+    }
+
+    private void loop(int self) {
         int seen = 0;
         while (true) {
             int spins = 0;
@@ -101,25 +146,18 @@ public final class Workers implements AutoCloseable {
                 if (++spins < SPINS_BEFORE_PARK) {
                     Thread.onSpinWait();
                 } else {
-                    synchronized (parkFlags) {
-                        parked[part] = true;
-                    }
+                    parked.set(self * PAD, 1);
                     if (generation == seen && !closed) LockSupport.park(this);
-                    synchronized (parkFlags) {
-                        parked[part] = false;
-                    }
+                    parked.set(self * PAD, 0);
                     spins = 0;
                 }
             }
             if (closed) return;
             seen = g;
-            try {
-                current.run(part, parts);
-            } catch (Throwable t) {
-                failure = t;
-            } finally {
-                pending.decrementAndGet();
-            }
+            // Read after generation, so at least as new as g; if newer, g's claims simply fail.
+            Task task = current;
+            int ran = work(task, self, g);
+            if (ran > 0) finishedByWorkers.addAndGet(ran);
         }
     }
 
@@ -137,7 +175,7 @@ public final class Workers implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (Thread t : threads) LockSupport.unpark(t);
+        for (Thread t : pool) LockSupport.unpark(t);
     }
 
     private static void rethrow(Throwable t) {

@@ -165,14 +165,23 @@ abstract class RecurrentLayer {
         kernels.gemmTN(i1 - i0, hidden, rows(), prev, prevOff + i0, hidden, dA, 0, hidden, params.grad, wh.offset() + i0 * hidden, hidden);
     }
 
-    /** Rows [j0, j1) of Wᵀ (H, H) into dst, for the recurrence's backward products. */
+    /**
+     * Rows [j0, j1) of Wᵀ (H, H) into dst, for the recurrence's backward products. In tiles of
+     * TILE rows of W: read column by column, a tile's lines stay in L1, where a whole column of W
+     * (rows 2 KB apart) would miss on every element.
+     */
     final void transpose(Parameters.Tensor w, float[] dst, int j0, int j1) {
         float[] d = params.data;
         int off = w.offset();
-        for (int j = j0; j < j1; j++) {
-            for (int i = 0; i < hidden; i++) dst[j * hidden + i] = d[off + i * hidden + j];
+        for (int i0 = 0; i0 < hidden; i0 += TILE) {
+            int i1 = Math.min(i0 + TILE, hidden);
+            for (int j = j0; j < j1; j++) {
+                for (int i = i0; i < i1; i++) dst[j * hidden + i] = d[off + i * hidden + j];
+            }
         }
     }
+
+    private static final int TILE = 8; // rows of W per tile: 8 lines read, 32-byte runs written
 
     /** σ(x) = (1 + tanh(x/2)) / 2 in place, on the fast tanh kernel. */
     final void sigmoid(float[] x, int off, int len) {
