@@ -26,6 +26,7 @@ public final class Trainer {
     private final float[] dStateA, dStateB;
     private final List<Tape> tapes = new ArrayList<>(); // one, or the epoch's when not detaching
     private int epochsDone;
+    private final ParallelSgd sgd;
 
     /**
      * @param tokens     the training stream
@@ -45,6 +46,8 @@ public final class Trainer {
         this.dStateA = model.beginState(config.batchSize());
         this.dStateB = model.beginState(config.batchSize());
         tapes.add(model.newTape(config.batchSize(), config.numSteps()));
+        this.sgd = new ParallelSgd(model.workers());
+        model.params.zeroGrad();
     }
 
     public int epochsDone() {
@@ -88,18 +91,19 @@ public final class Trainer {
             Tape tape = config.detach() ? tapes.get(0) : tapes.get(k);
             model.forward(tape, batch.x, state);
             double loss = model.loss(tape, batch.y);
-            model.params.zeroGrad();
+            // The gradient is zero here: cleared at construction and by every update since.
             if (config.detach()) {
                 model.backward(tape, null, null);
             } else {
                 backwardThroughEpoch(k);
             }
-            double norm = config.clipping() ? Optimizer.clipGradients(grad, config.clip()) : Optimizer.norm(grad);
+            double norm = sgd.norm(grad);
             if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
                 throw new CharlmException("training diverged in epoch " + epoch + " (minibatch " + (k + 1) + ": loss " + loss
                         + ", gradient norm " + norm + "); clip the gradients (--clip 1) or lower the learning rate (--lr)", 3, null);
             }
-            Optimizer.sgd(params, grad, config.lr());
+            boolean clip = norm > config.clip(); // the chapter's g ← min(1, θ/‖g‖) g
+            sgd.step(params, grad, config.lr(), clip ? (float) (config.clip() / norm) : 1f, clip);
             lossSum += loss * perBatch;
             tokens += perBatch;
         }
