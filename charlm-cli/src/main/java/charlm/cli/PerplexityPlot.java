@@ -35,6 +35,9 @@ final class PerplexityPlot {
     private static byte[] draw(List<EpochStats> history, String title) throws IOException {
         XYChart chart = new XYChartBuilder().width(800).height(500).title(title).xAxisTitle("epoch").yAxisTitle("perplexity").build();
         chart.getStyler().setLegendVisible(true);
+        chart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+        chart.getStyler().setXAxisTickMarkSpacingHint(80);
+        chart.getStyler().setXAxisDecimalPattern("#");
         chart.getStyler().setMarkerSize(0);
         int n = history.size();
         double[] epochs = new double[n], train = new double[n], val = new double[n];

@@ -186,7 +186,7 @@ final class TrainCommand implements Callable<Integer> {
         writePlot(run);
         save(run, model, vocab, settings, trainer);
         EpochStats last = run.history().get(run.history().size() - 1);
-        w.printf(Locale.ROOT, "perplexity %.1f, %.1f tokens/s (median of %d epochs), %s%n", last.perplexity(),
+        w.printf(Locale.ROOT, "perplexity %.2f, %.1f tokens/s (median of %d epochs), %s%n", last.perplexity(),
                 medianSpeed(run), run.history().size(), engine.describe());
         if (last.hasValidation()) {
             EpochStats best = run.history().stream().min(java.util.Comparator.comparingDouble(EpochStats::valPerplexity)).orElse(last);
