@@ -47,4 +47,24 @@ class OptimizerTest {
         Optimizer.sgd(x, new float[] {0.5f, -1f, 0f}, 2.0);
         assertThat(x).containsExactly(0f, 4f, 3f);
     }
+
+    /** The training loop's fused parallel update against the plain one it replaces. */
+    @Test
+    void theParallelFusedUpdateMatchesClipThenSgd() {
+        for (double scale : new double[] {0.1, 0.0001}) { // clipped, then not
+            float[] g = random(100_003, scale, 4), x = random(100_003, 1, 5);
+            float[] g2 = g.clone(), x2 = x.clone();
+            double norm = Optimizer.clipGradients(g2, 1.0);
+            Optimizer.sgd(x2, g2, 0.5);
+            try (charlm.kernels.Workers w = new charlm.kernels.Workers(2)) {
+                ParallelSgd p = new ParallelSgd(w);
+                double n = p.norm(g);
+                assertThat(n).isCloseTo(norm, within(1e-9 * norm));
+                boolean clip = n > 1.0;
+                p.step(x, g, 0.5, clip ? (float) (1.0 / n) : 1f, clip);
+            }
+            for (int i = 0; i < x.length; i++) assertThat((double) x[i]).isCloseTo(x2[i], within(1e-6));
+            assertThat(g).containsOnly(0f);
+        }
+    }
 }
