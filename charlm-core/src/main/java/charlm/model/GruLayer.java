@@ -19,7 +19,7 @@ import java.util.Arrays;
  * plus the input side of each gate.
  */
 final class GruLayer extends RecurrentLayer {
-    private static final int PROJECT = 0, GATES = 1, CANDIDATE = 2, PREPARE = 3, BACK_GATES = 4, BACK_RESET = 5,
+    private static final int GATES = 1, CANDIDATE = 2, PREPARE = 3, BACK_GATES = 4, BACK_RESET = 5,
             BACK_STATE = 6, WEIGHTS = 7;
 
     private Parameters.Tensor wXz, wHz, bZ, wXr, wHr, bR, wXh, wHh, bH;
@@ -84,15 +84,9 @@ final class GruLayer extends RecurrentLayer {
     }
 
     @Override
-    void forward() {
-        int bh = tape.batchSize * hidden;
-        System.arraycopy(state, slot(0), tape.hAll, 0, bh);
-        dispatch(PROJECT, 0);
-        for (int t = 0; t < tape.numSteps; t++) {
-            dispatch(GATES, t);
-            dispatch(CANDIDATE, t);
-        }
-        System.arraycopy(tape.hAll, tape.h(tape.numSteps - 1, hidden), state, slot(0), bh);
+    void forwardStep(int t) {
+        dispatch(GATES, t);     // Z and R need all of H_{t−1}; the candidate then needs all of R ⊙ H_{t−1}
+        dispatch(CANDIDATE, t);
     }
 
     @Override

@@ -18,7 +18,7 @@ import charlm.kernels.Workers;
  * and over all steps: dW_hg += H_{t−1}ᵀ dA_g, plus the input side of each gate.
  */
 final class LstmLayer extends RecurrentLayer {
-    private static final int PROJECT = 0, STEP = 1, PREPARE = 2, BACK_CELL = 3, BACK_STATE = 4, WEIGHTS = 5;
+    private static final int STEP = 1, PREPARE = 2, BACK_CELL = 3, BACK_STATE = 4, WEIGHTS = 5;
     private static final String[] GATES = {"i", "f", "o", "c"};
 
     private final Parameters.Tensor[] wx = new Parameters.Tensor[4], wh = new Parameters.Tensor[4], bias = new Parameters.Tensor[4];
@@ -78,15 +78,19 @@ final class LstmLayer extends RecurrentLayer {
     }
 
     @Override
-    void forward() {
-        Tape tp = (Tape) tape;
-        int bh = tp.batchSize * hidden;
-        System.arraycopy(state, slot(0), tp.hAll, 0, bh);
-        System.arraycopy(state, slot(1), tp.cAll, 0, bh);
-        dispatch(PROJECT, 0);
-        for (int t = 0; t < tp.numSteps; t++) dispatch(STEP, t);
-        System.arraycopy(tp.hAll, tp.h(tp.numSteps - 1, hidden), state, slot(0), bh);
-        System.arraycopy(tp.cAll, tp.numSteps * bh, state, slot(1), bh);
+    void forwardStep(int t) {
+        dispatch(STEP, t);
+    }
+
+    @Override
+    void loadCell() {
+        System.arraycopy(state, slot(1), ((Tape) tape).cAll, 0, tape.batchSize * hidden);
+    }
+
+    @Override
+    void saveCell() {
+        int bh = tape.batchSize * hidden;
+        System.arraycopy(((Tape) tape).cAll, tape.numSteps * bh, state, slot(1), bh);
     }
 
     @Override

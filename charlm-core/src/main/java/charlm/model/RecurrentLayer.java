@@ -69,8 +69,30 @@ abstract class RecurrentLayer {
 
     abstract LayerTape newTape(int batchSize, int numSteps);
 
+    /** The phase every cell starts with: the input projection of all T steps (see {@link #project}). */
+    static final int PROJECT = 0;
+
     /** Runs the layer over the tape's T steps from state; leaves the final state in state. */
-    abstract void forward();
+    final void forward() {
+        int bh = tape.batchSize * hidden;
+        System.arraycopy(state, slot(0), tape.hAll, 0, bh);
+        loadCell();
+        dispatch(PROJECT, 0);
+        for (int t = 0; t < tape.numSteps; t++) forwardStep(t);
+        System.arraycopy(tape.hAll, tape.h(tape.numSteps - 1, hidden), state, slot(0), bh);
+        saveCell();
+    }
+
+    /** Dispatches the phases of forward step t. */
+    abstract void forwardStep(int t);
+
+    /** Copies state beyond h (an LSTM's C) from the state array onto the tape; none by default. */
+    void loadCell() {
+    }
+
+    /** Copies the final state beyond h back into the state array; none by default. */
+    void saveCell() {
+    }
 
     /** Backward through time; tape.dH holds the gradient of the loss with respect to every output h_t. */
     abstract void backward();

@@ -13,7 +13,7 @@ import charlm.kernels.Workers;
  *   dX_t = dA_t W_xhᵀ, and the initial state's gradient dH_{−1} = dA_0 W_hhᵀ.
  */
 final class RnnLayer extends RecurrentLayer {
-    private static final int PROJECT = 0, STEP = 1, PREPARE = 2, BACK_STEP = 3, WEIGHTS = 4, STATE = 5;
+    private static final int STEP = 1, PREPARE = 2, BACK_STEP = 3, WEIGHTS = 4, STATE = 5;
 
     private final Activation activation;
     private Parameters.Tensor wXh, wHh, bH;
@@ -58,12 +58,8 @@ final class RnnLayer extends RecurrentLayer {
     }
 
     @Override
-    void forward() {
-        int bh = tape.batchSize * hidden;
-        System.arraycopy(state, slot(0), tape.hAll, 0, bh);
-        dispatch(PROJECT, 0);
-        for (int t = 0; t < tape.numSteps; t++) dispatch(STEP, t);
-        System.arraycopy(tape.hAll, tape.h(tape.numSteps - 1, hidden), state, slot(0), bh);
+    void forwardStep(int t) {
+        dispatch(STEP, t);
     }
 
     @Override
