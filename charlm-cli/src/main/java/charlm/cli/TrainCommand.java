@@ -6,6 +6,7 @@ import charlm.data.Vocab;
 import charlm.generate.Predictor;
 import charlm.io.Checkpoint;
 import charlm.io.Json;
+import charlm.io.Safetensors;
 import charlm.model.RnnModel;
 import charlm.train.EpochStats;
 import charlm.train.Trainer;
@@ -111,7 +112,9 @@ final class TrainCommand implements Callable<Integer> {
         if (!Files.isRegularFile(file)) {
             throw new CharlmException("--resume " + dir + " has no " + RunDirectory.MODEL + " to resume from; train with --checkpoint-every K to leave checkpoints");
         }
-        Map<String, String> meta = Checkpoint.load(file, charlm.kernels.Kernels.get(), charlm.kernels.Workers.serial()).metadata();
+        // Read once: the settings in its metadata decide the thread count the model is built with.
+        Safetensors.Contents contents = Safetensors.read(file);
+        Map<String, String> meta = contents.metadata();
         String where = "checkpoint " + file;
         if (!meta.containsKey("epoch") || !meta.containsKey("rng_state") || !meta.containsKey("settings")) {
             throw new CharlmException(where + " holds no training state (epoch, generator, settings); only runs of this charlm can be resumed");
@@ -131,7 +134,7 @@ final class TrainCommand implements Callable<Integer> {
         TrainingOptions.Split data = options.load();
         Engine engine = Engine.create(options.threads());
         try {
-            Checkpoint.Loaded loaded = Checkpoint.load(file, engine.kernels(), engine.workers());
+            Checkpoint.Loaded loaded = Checkpoint.load(contents, file, engine.kernels(), engine.workers());
             if (!loaded.vocab().tokens().equals(data.corpus().vocab().tokens())) {
                 throw new CharlmException("the run's data " + data.file() + " has changed since it was trained (its vocabulary differs); it cannot be resumed");
             }

@@ -62,7 +62,11 @@ public final class Checkpoint {
     }
 
     public static Loaded load(Path file, Kernels kernels, Workers workers) {
-        Safetensors.Contents c = Safetensors.read(file);
+        return load(Safetensors.read(file), file, kernels, workers);
+    }
+
+    /** A model from a checkpoint file already read (its metadata may have been looked at first). */
+    public static Loaded load(Safetensors.Contents c, Path file, Kernels kernels, Workers workers) {
         Map<String, String> meta = c.metadata();
         String where = "checkpoint " + file;
         if (meta.containsKey("format_version")) {

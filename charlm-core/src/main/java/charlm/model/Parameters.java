@@ -21,11 +21,6 @@ public final class Parameters {
             for (int d : shape) n *= d;
             return n;
         }
-
-        /** The shape as stored in {@link Parameters#data}: the chapter's, or its transpose. */
-        public int[] storedShape() {
-            return storedTransposed ? new int[] {shape[1], shape[0]} : shape.clone();
-        }
     }
 
     public final float[] data;

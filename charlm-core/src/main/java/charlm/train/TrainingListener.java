@@ -11,18 +11,4 @@ public interface TrainingListener {
     /** Called after the last epoch. */
     default void onEnd(EpochStats last) {
     }
-
-    static TrainingListener all(TrainingListener... listeners) {
-        return new TrainingListener() {
-            @Override
-            public void onEpoch(EpochStats stats) {
-                for (TrainingListener l : listeners) l.onEpoch(stats);
-            }
-
-            @Override
-            public void onEnd(EpochStats last) {
-                for (TrainingListener l : listeners) l.onEnd(last);
-            }
-        };
-    }
 }
