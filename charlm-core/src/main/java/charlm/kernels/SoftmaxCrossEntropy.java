@@ -15,19 +15,21 @@ public final class SoftmaxCrossEntropy {
      */
     public static void forwardBackward(float[] logits, int v, int[] targets, int r0, int r1,
                                        double[] rowLoss, float[] dLogits, float scale) {
+        double[] e = new double[v]; // the row's exp(o − max), computed once for the sum and the gradient
         for (int r = r0; r < r1; r++) {
             int row = r * v;
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < v; j++) max = Math.max(max, logits[row + j]);
             double sum = 0;
-            for (int j = 0; j < v; j++) sum += Math.exp(logits[row + j] - max);
+            for (int j = 0; j < v; j++) {
+                e[j] = Math.exp(logits[row + j] - max);
+                sum += e[j];
+            }
             int y = targets[r];
             rowLoss[r] = Math.log(sum) - (logits[row + y] - max);
             if (dLogits != null) {
                 double inv = 1.0 / sum;
-                for (int j = 0; j < v; j++) {
-                    dLogits[row + j] = (float) (Math.exp(logits[row + j] - max) * inv) * scale;
-                }
+                for (int j = 0; j < v; j++) dLogits[row + j] = (float) (e[j] * inv) * scale;
                 dLogits[row + y] -= scale;
             }
         }
