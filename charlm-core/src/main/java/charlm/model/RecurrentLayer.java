@@ -77,10 +77,18 @@ abstract class RecurrentLayer {
         int bh = tape.batchSize * hidden;
         System.arraycopy(state, slot(0), tape.hAll, 0, bh);
         loadCell();
-        dispatch(PROJECT, 0);
+        if (!gathersInStep()) dispatch(PROJECT, 0);
         for (int t = 0; t < tape.numSteps; t++) forwardStep(t);
         System.arraycopy(tape.hAll, tape.h(tape.numSteps - 1, hidden), state, slot(0), bh);
         saveCell();
+    }
+
+    /**
+     * Whether the cell adds a token input's projection (bias plus a row of W_xh) at each step itself,
+     * where the block is about to be used, instead of in a pass over all steps first.
+     */
+    boolean gathersInStep() {
+        return false;
     }
 
     /** Dispatches the phases of forward step t. */
@@ -162,16 +170,18 @@ abstract class RecurrentLayer {
         float[] g = params.grad;
         int rows = rows();
         int j0 = col0(part, parts), j1 = col1(part, parts);
-        for (int r = 0; r < rows; r++) {
-            int src = r * hidden;
-            for (int j = j0; j < j1; j++) g[b.offset() + j] += dA[src + j];
-        }
         if (tokenInput) {
+            // One pass over dA's rows: each row's slice feeds db and then, still in L1, its token's row of dW.
             for (int r = 0; r < rows; r++) {
                 int dst = wx.offset() + tokens[r] * hidden, src = r * hidden;
+                for (int j = j0; j < j1; j++) g[b.offset() + j] += dA[src + j];
                 for (int j = j0; j < j1; j++) g[dst + j] += dA[src + j];
             }
         } else {
+            for (int r = 0; r < rows; r++) {
+                int src = r * hidden;
+                for (int j = j0; j < j1; j++) g[b.offset() + j] += dA[src + j];
+            }
             kernels.gemmTN(inputs, j1 - j0, rows, xs, xsOff, inputs, dA, j0, hidden, g, wx.offset() + j0, hidden);
             if (dxs != null) {
                 int r0 = row0(part, parts, rows), r1 = row1(part, parts, rows);

@@ -58,6 +58,11 @@ final class RnnLayer extends RecurrentLayer {
     }
 
     @Override
+    boolean gathersInStep() {
+        return tokenInput;
+    }
+
+    @Override
     void forwardStep(int t) {
         dispatch(STEP, t);
     }
@@ -79,6 +84,13 @@ final class RnnLayer extends RecurrentLayer {
             case PROJECT -> project(tp.hAll, tp.h(0, hidden), wXh, bH, row0(part, parts, rows()), row1(part, parts, rows()));
             case STEP -> {
                 int prev = tp.h(t - 1, hidden), out = tp.h(t, hidden);
+                if (tokenInput) {
+                    float[] w = params.data;
+                    for (int b = 0; b < bs; b++) {
+                        int row = out + b * hidden, x = wXh.offset() + tokens[t * bs + b] * hidden;
+                        for (int j = j0; j < j1; j++) tp.hAll[row + j] = w[bH.offset() + j] + w[x + j];
+                    }
+                }
                 kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, params.data, wHh.offset() + j0, hidden, tp.hAll, out + j0, hidden);
                 for (int b = 0; b < bs; b++) {
                     if (activation == Activation.TANH) kernels.tanh(tp.hAll, out + b * hidden + j0, n);
