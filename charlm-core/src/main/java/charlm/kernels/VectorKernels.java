@@ -244,16 +244,35 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * C(m, n) += Σ_p a(i, p) · B(p, n), with a(i, p) = a[aOff + i*aRow + p*aStep]. Column panels of
-     * 4 vectors outside, row blocks of 4 inside, so a panel of B (k × 64 floats) stays in L2 while
-     * the row blocks pass over it. Panels of 1 vector, then scalar columns, finish the edge.
+     * C(m, n) += Σ_p a(i, p) · B(p, n), with a(i, p) = a[aOff + i*aRow + p*aStep]: 4-row blocks on
+     * 4-vector panels, then at most one 2-row and one 1-row block on those panels, then 1-vector
+     * panels and scalar columns for the edge. Each shape is its own method: one method holding them
+     * all was too large for JDK 17's C1 ("out of virtual registers"), and when its tier-3 compile
+     * failed after a tier-2 one, the method could stay at tier 2 for the whole run, where Vector API
+     * calls are not intrinsified (training with B = 2 then crawled at ~2k tokens/s).
      */
     private static void blockedProduct(int m, int n, int k, float[] a, int aOff, int aRow, int aStep,
                                        float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        int j = 0;
-        for (; j + NC <= n; j += NC) {
-            int i = 0;
-            for (; i + NR <= m; i += NR) {
+        int n4 = n - n % NC, m4 = m - m % NR;
+        if (n4 > 0) {
+            if (m4 > 0) fourRowPanels(m4, n4, k, a, aOff, aRow, aStep, b, bOff, ldb, c, cOff, ldc);
+            int i = m4;
+            if (i + 2 <= m) {
+                twoRowPanels(n4, k, a, aOff + i * aRow, aRow, aStep, b, bOff, ldb, c, cOff + i * ldc, ldc);
+                i += 2;
+            }
+            if (i < m) oneRowPanels(n4, k, a, aOff + i * aRow, aStep, b, bOff, ldb, c, cOff + i * ldc);
+        }
+        int n1 = n4 + (n - n4) / L * L;
+        if (n1 > n4) vectorColumns(m, n1 - n4, k, a, aOff, aRow, aStep, b, bOff + n4, ldb, c, cOff + n4, ldc);
+        if (n > n1) scalarColumns(m, n - n1, k, a, aOff, aRow, aStep, b, bOff + n1, ldb, c, cOff + n1, ldc);
+    }
+
+    /** 4 rows by 4 vectors; the panel of B (k × 4 vectors) stays in L2 while the row blocks pass over it. */
+    private static void fourRowPanels(int m, int n, int k, float[] a, int aOff, int aRow, int aStep,
+                                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        for (int j = 0; j < n; j += NC) {
+            for (int i = 0; i < m; i += NR) {
                 FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
                 FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
                 FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -309,61 +328,73 @@ final class VectorKernels implements Kernels {
                 FloatVector.fromArray(S, c, ci + 2 * L).add(c32).intoArray(c, ci + 2 * L);
                 FloatVector.fromArray(S, c, ci + 3 * L).add(c33).intoArray(c, ci + 3 * L);
             }
-            // Two leftover rows share each load of B (generation with B = 2 is all leftover).
-            for (; i + 2 <= m; i += 2) {
-                FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
-                FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-                int ai = aOff + i * aRow;
-                int bj = bOff + j;
-                for (int p = 0; p < k; p++) {
-                    int bp = bj + p * ldb;
-                    FloatVector b0 = FloatVector.fromArray(S, b, bp);
-                    FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
-                    FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L);
-                    FloatVector b3 = FloatVector.fromArray(S, b, bp + 3 * L);
-                    int ap = ai + p * aStep;
-                    FloatVector a0 = FloatVector.broadcast(S, a[ap]);
-                    c00 = a0.fma(b0, c00);
-                    c01 = a0.fma(b1, c01);
-                    c02 = a0.fma(b2, c02);
-                    c03 = a0.fma(b3, c03);
-                    FloatVector a1 = FloatVector.broadcast(S, a[ap + aRow]);
-                    c10 = a1.fma(b0, c10);
-                    c11 = a1.fma(b1, c11);
-                    c12 = a1.fma(b2, c12);
-                    c13 = a1.fma(b3, c13);
-                }
-                int ci = cOff + i * ldc + j;
-                FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
-                FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
-                FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
-                FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
-                ci += ldc;
-                FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
-                FloatVector.fromArray(S, c, ci + L).add(c11).intoArray(c, ci + L);
-                FloatVector.fromArray(S, c, ci + 2 * L).add(c12).intoArray(c, ci + 2 * L);
-                FloatVector.fromArray(S, c, ci + 3 * L).add(c13).intoArray(c, ci + 3 * L);
-            }
-            for (; i < m; i++) {
-                FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
-                int ai = aOff + i * aRow;
-                int bj = bOff + j;
-                for (int p = 0; p < k; p++) {
-                    int bp = bj + p * ldb;
-                    FloatVector a0 = FloatVector.broadcast(S, a[ai + p * aStep]);
-                    c00 = a0.fma(FloatVector.fromArray(S, b, bp), c00);
-                    c01 = a0.fma(FloatVector.fromArray(S, b, bp + L), c01);
-                    c02 = a0.fma(FloatVector.fromArray(S, b, bp + 2 * L), c02);
-                    c03 = a0.fma(FloatVector.fromArray(S, b, bp + 3 * L), c03);
-                }
-                int ci = cOff + i * ldc + j;
-                FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
-                FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
-                FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
-                FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
-            }
         }
-        for (; j + L <= n; j += L) {
+    }
+
+    /** Two rows (B = 2 training is all this) by 4-vector panels: each load of B serves both rows. */
+    private static void twoRowPanels(int n, int k, float[] a, int aOff, int aRow, int aStep,
+                                     float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        for (int j = 0; j < n; j += NC) {
+            FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+            FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            int bj = bOff + j;
+            for (int p = 0; p < k; p++) {
+                int bp = bj + p * ldb;
+                FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L);
+                FloatVector b3 = FloatVector.fromArray(S, b, bp + 3 * L);
+                int ap = aOff + p * aStep;
+                FloatVector a0 = FloatVector.broadcast(S, a[ap]);
+                c00 = a0.fma(b0, c00);
+                c01 = a0.fma(b1, c01);
+                c02 = a0.fma(b2, c02);
+                c03 = a0.fma(b3, c03);
+                FloatVector a1 = FloatVector.broadcast(S, a[ap + aRow]);
+                c10 = a1.fma(b0, c10);
+                c11 = a1.fma(b1, c11);
+                c12 = a1.fma(b2, c12);
+                c13 = a1.fma(b3, c13);
+            }
+            int ci = cOff + j;
+            FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c11).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c12).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c13).intoArray(c, ci + 3 * L);
+        }
+    }
+
+    /** One row by 4-vector panels. */
+    private static void oneRowPanels(int n, int k, float[] a, int aOff, int aStep, float[] b, int bOff, int ldb,
+                                     float[] c, int cOff) {
+        for (int j = 0; j < n; j += NC) {
+            FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+            int bj = bOff + j;
+            for (int p = 0; p < k; p++) {
+                int bp = bj + p * ldb;
+                FloatVector a0 = FloatVector.broadcast(S, a[aOff + p * aStep]);
+                c00 = a0.fma(FloatVector.fromArray(S, b, bp), c00);
+                c01 = a0.fma(FloatVector.fromArray(S, b, bp + L), c01);
+                c02 = a0.fma(FloatVector.fromArray(S, b, bp + 2 * L), c02);
+                c03 = a0.fma(FloatVector.fromArray(S, b, bp + 3 * L), c03);
+            }
+            int ci = cOff + j;
+            FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
+        }
+    }
+
+    /** Panels of one vector: 4 rows, then single rows. */
+    private static void vectorColumns(int m, int n, int k, float[] a, int aOff, int aRow, int aStep,
+                                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        for (int j = 0; j < n; j += L) {
             int i = 0;
             for (; i + NR <= m; i += NR) {
                 FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
@@ -394,7 +425,12 @@ final class VectorKernels implements Kernels {
                 FloatVector.fromArray(S, c, ci).add(c0).intoArray(c, ci);
             }
         }
-        for (; j < n; j++) {
+    }
+
+    /** The last columns, fewer than a vector, one scalar fma chain each. */
+    private static void scalarColumns(int m, int n, int k, float[] a, int aOff, int aRow, int aStep,
+                                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        for (int j = 0; j < n; j++) {
             for (int i = 0; i < m; i++) {
                 float acc = 0f;
                 int ai = aOff + i * aRow;
