@@ -37,6 +37,9 @@ public interface Kernels {
     /** dA = dH where H > 0, else 0 (H = relu(A) > 0 exactly when A > 0). */
     void reluBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len);
 
+    /** y[yOff .. yOff+len) += x[xOff .. xOff+len): bias gradients and the scatter of a gather's gradient. */
+    void add(float[] x, int xOff, float[] y, int yOff, int len);
+
     /** The kernels chosen by {@code -Dcharlm.kernels=vector|reference} (default vector where it loads). */
     static Kernels get() {
         return KernelChoice.CHOSEN;

@@ -72,4 +72,9 @@ public final class ReferenceKernels implements Kernels {
     public void reluBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len) {
         for (int i = 0; i < len; i++) da[daOff + i] = h[hOff + i] > 0f ? dh[dhOff + i] : 0f;
     }
+
+    @Override
+    public void add(float[] x, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) y[yOff + i] += x[xOff + i];
+    }
 }

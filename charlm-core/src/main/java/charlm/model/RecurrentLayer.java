@@ -171,17 +171,15 @@ abstract class RecurrentLayer {
         int rows = rows();
         int j0 = col0(part, parts), j1 = col1(part, parts);
         if (tokenInput) {
-            // One pass over dA's rows: each row's slice feeds db and then, still in L1, its token's row of dW.
+            // X_r W_xg is a gather, so its gradient is a scatter: each row's slice of dA into db_g and,
+            // still in L1, into its token's row of dW_xg.
             for (int r = 0; r < rows; r++) {
-                int dst = wx.offset() + tokens[r] * hidden, src = r * hidden;
-                for (int j = j0; j < j1; j++) g[b.offset() + j] += dA[src + j];
-                for (int j = j0; j < j1; j++) g[dst + j] += dA[src + j];
+                int src = r * hidden + j0;
+                kernels.add(dA, src, g, b.offset() + j0, j1 - j0);
+                kernels.add(dA, src, g, wx.offset() + tokens[r] * hidden + j0, j1 - j0);
             }
         } else {
-            for (int r = 0; r < rows; r++) {
-                int src = r * hidden;
-                for (int j = j0; j < j1; j++) g[b.offset() + j] += dA[src + j];
-            }
+            for (int r = 0; r < rows; r++) kernels.add(dA, r * hidden + j0, g, b.offset() + j0, j1 - j0);
             kernels.gemmTN(inputs, j1 - j0, rows, xs, xsOff, inputs, dA, j0, hidden, g, wx.offset() + j0, hidden);
             if (dxs != null) {
                 int r0 = row0(part, parts, rows), r1 = row1(part, parts, rows);

@@ -228,9 +228,7 @@ public final class RnnModel {
         kernels.gemmTN(vocab, j1 - j0, rows, tape.dLogits, 0, vocab, top.hAll, top.h(0, hidden) + j0, hidden, g, wHq.offset() + j0, hidden);
         if (part == 0) {
             int bq = bQ.offset();
-            for (int r = 0; r < rows; r++) {
-                for (int v = 0; v < vocab; v++) g[bq + v] += tape.dLogits[r * vocab + v];
-            }
+            for (int r = 0; r < rows; r++) kernels.add(tape.dLogits, r * vocab, g, bq, vocab);
         }
     }
 
@@ -242,10 +240,7 @@ public final class RnnModel {
         int rows = tape.batchSize * tape.numSteps;
         int e0 = Workers.start(part, parts, embed, 1), e1 = Workers.end(part, parts, embed, 1);
         float[] g = params.grad;
-        for (int r = 0; r < rows; r++) {
-            int dst = wEmbed.offset() + tape.xT[r] * embed, src = r * embed;
-            for (int e = e0; e < e1; e++) g[dst + e] += tape.dEmb[src + e];
-        }
+        for (int r = 0; r < rows; r++) kernels.add(tape.dEmb, r * embed + e0, g, wEmbed.offset() + tape.xT[r] * embed + e0, e1 - e0);
     }
 
     // ------------------------------------------------------------------ single-sequence stepping

@@ -261,6 +261,15 @@ class VectorKernelsTest {
             fast.reluBackward(dh, 1, r, 2, daFast, 5, len);
             ref.reluBackward(dh, 1, r, 2, daRef, 5, len);
             assertThat(daFast).as("reluBackward len %d", len).isEqualTo(daRef);
+
+            float[] y0 = random(len + 7, rnd), yFast = y0.clone(), yRef = y0.clone();
+            fast.add(dh, 1, yFast, 3, len);
+            ref.add(dh, 1, yRef, 3, len);
+            assertThat(yFast).as("add len %d", len).isEqualTo(yRef);
+            for (int i = 0; i < y0.length; i++) {
+                float want = i >= 3 && i < 3 + len ? y0[i] + dh[i - 2] : y0[i];
+                assertThat(yFast[i]).as("add len %d at %d", len, i).isEqualTo(want);
+            }
         }
     }
 }
