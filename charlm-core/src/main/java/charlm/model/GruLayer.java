@@ -144,14 +144,11 @@ final class GruLayer extends RecurrentLayer {
                 transpose(wHh, whhT, j0, j1);
             }
             case BACK_GATES -> {
+                addFinalStateGradient(t, j0, j1);
                 for (int b = 0; b < bs; b++) {
                     int row = blk + b * hidden, hp = prev + b * hidden;
                     for (int j = j0; j < j1; j++) {
                         float dh = tp.dH[row + j];
-                        if (t == tp.numSteps - 1 && dStateOut != null) {
-                            dh += dStateOut[slot(0) + b * hidden + j];
-                            tp.dH[row + j] = dh;
-                        }
                         float z = tp.z[row + j], hc = tp.hc[row + j], hPrev = tp.hAll[hp + j];
                         tp.dAh[row + j] = dh * (1f - z) * (1f - hc * hc);
                         tp.dAz[row + j] = dh * (hPrev - hc) * z * (1f - z);
@@ -174,15 +171,7 @@ final class GruLayer extends RecurrentLayer {
             case BACK_STATE -> {
                 kernels.gemmNN(bs, n, hidden, tp.dAz, blk, hidden, whzT, j0, hidden, tp.dPrev, j0, hidden);
                 kernels.gemmNN(bs, n, hidden, tp.dAr, blk, hidden, whrT, j0, hidden, tp.dPrev, j0, hidden);
-                for (int b = 0; b < bs; b++) {
-                    int s = b * hidden;
-                    if (t > 0) {
-                        int row = blk - bs * hidden + s;
-                        for (int j = j0; j < j1; j++) tp.dH[row + j] += tp.dPrev[s + j];
-                    } else if (dStateIn != null) {
-                        System.arraycopy(tp.dPrev, s + j0, dStateIn, slot(0) + s + j0, n);
-                    }
-                }
+                passStateGradient(tp.dPrev, t, j0, j1);
             }
             case WEIGHTS -> {
                 recurrentGradient(tp.hAll, 0, tp.dAz, wHz, part, parts);

@@ -147,14 +147,11 @@ final class LstmLayer extends RecurrentLayer {
                 for (int g = 0; g < 4; g++) transpose(wh[g], whT[g], j0, j1);
             }
             case BACK_CELL -> {
+                addFinalStateGradient(t, j0, j1);
                 for (int b = 0; b < bs; b++) {
                     int row = blk + b * hidden, s = b * hidden, cPrev = blk + b * hidden;
                     for (int j = j0; j < j1; j++) {
                         float dh = tp.dH[row + j];
-                        if (t == tp.numSteps - 1 && dStateOut != null) {
-                            dh += dStateOut[slot(0) + s + j];
-                            tp.dH[row + j] = dh;
-                        }
                         float i = gi[row + j], f = gf[row + j], o = go[row + j], c = gc[row + j], th = tp.tanhC[row + j];
                         float dc = tp.dC[s + j] + dh * o * (1f - th * th);
                         float dO = dh * th, dF = dc * tp.cAll[cPrev + j], dI = dc * c, dCand = dc * i;
@@ -171,15 +168,7 @@ final class LstmLayer extends RecurrentLayer {
                 for (int g = 0; g < 4; g++) {
                     kernels.gemmNN(bs, n, hidden, tp.dA[g], blk, hidden, whT[g], j0, hidden, tp.dPrev, j0, hidden);
                 }
-                for (int b = 0; b < bs; b++) {
-                    int s = b * hidden;
-                    if (t > 0) {
-                        int row = blk - bs * hidden + s;
-                        for (int j = j0; j < j1; j++) tp.dH[row + j] += tp.dPrev[s + j];
-                    } else if (dStateIn != null) {
-                        System.arraycopy(tp.dPrev, s + j0, dStateIn, slot(0) + s + j0, n);
-                    }
-                }
+                passStateGradient(tp.dPrev, t, j0, j1);
             }
             case WEIGHTS -> {
                 for (int g = 0; g < 4; g++) {

@@ -224,6 +224,36 @@ abstract class RecurrentLayer {
         for (int i = off; i < off + len; i++) x[i] = 0.5f * x[i] + 0.5f;
     }
 
+    /**
+     * At the last step, adds the gradient arriving from later minibatches (no-detach training) for
+     * this layer's h to dH of that step, columns [j0, j1); at other steps, or with none, nothing.
+     */
+    final void addFinalStateGradient(int t, int j0, int j1) {
+        if (t != tape.numSteps - 1 || dStateOut == null) return;
+        int blk = t * tape.batchSize * hidden;
+        for (int b = 0; b < tape.batchSize; b++) {
+            int row = b * hidden;
+            for (int j = j0; j < j1; j++) tape.dH[blk + row + j] += dStateOut[slot(0) + row + j];
+        }
+    }
+
+    /**
+     * Hands on the gradient that reached H_{t−1} at step t (dPrev, (B, H), columns [j0, j1)): into dH
+     * of step t−1, or at t = 0 into the initial state's gradient when one is wanted.
+     */
+    final void passStateGradient(float[] dPrev, int t, int j0, int j1) {
+        int bs = tape.batchSize;
+        for (int b = 0; b < bs; b++) {
+            int s = b * hidden;
+            if (t > 0) {
+                int row = (t - 1) * bs * hidden + s;
+                for (int j = j0; j < j1; j++) tape.dH[row + j] += dPrev[s + j];
+            } else if (dStateIn != null) {
+                System.arraycopy(dPrev, s + j0, dStateIn, slot(0) + s + j0, j1 - j0);
+            }
+        }
+    }
+
     /** The state slot s of this layer (B, H) within the model's state array. */
     final int slot(int s) {
         return stateOff + s * tape.batchSize * hidden;

@@ -100,14 +100,8 @@ final class RnnLayer extends RecurrentLayer {
             case PREPARE -> transpose(wHh, whhT, j0, j1);
             case BACK_STEP -> {
                 int block = t * bs * hidden;
-                if (t == tp.numSteps - 1) {
-                    if (dStateOut != null) {
-                        for (int b = 0; b < bs; b++) {
-                            int row = b * hidden;
-                            for (int j = j0; j < j1; j++) tp.dH[block + row + j] += dStateOut[slot(0) + row + j];
-                        }
-                    }
-                } else {
+                addFinalStateGradient(t, j0, j1);
+                if (t < tp.numSteps - 1) {
                     kernels.gemmNN(bs, n, hidden, tp.dA, block + bs * hidden, hidden, whhT, j0, hidden, tp.dH, block + j0, hidden);
                 }
                 int h = tp.h(t, hidden);
