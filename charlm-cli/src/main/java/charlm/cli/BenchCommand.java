@@ -3,7 +3,6 @@ package charlm.cli;
 import charlm.train.EpochStats;
 import charlm.train.Trainer;
 import java.io.PrintWriter;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -40,8 +39,7 @@ final class BenchCommand implements Callable<Integer> {
                 speeds[s.epoch() - 1] = s.tokensPerSec();
                 w.println(TrainCommand.line(s));
             });
-            Arrays.sort(speeds);
-            double median = epochs % 2 == 1 ? speeds[epochs / 2] : (speeds[epochs / 2 - 1] + speeds[epochs / 2]) / 2;
+            double median = TrainCommand.median(speeds);
             w.printf(Locale.ROOT, "bench: %.1f tokens/s (median of %d epochs; final perplexity %.3f) batch %d, steps %d, hiddens %d, vocab %d, "
                             + "sampling %s, %s%n", median, epochs, last.perplexity(), options.batchSize, options.numSteps, options.hiddens,
                     data.corpus().vocab().size(), options.sampling().cliName(), engine.describe());

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
@@ -133,5 +134,10 @@ final class RunDirectory {
 
     List<EpochStats> history() {
         return history;
+    }
+
+    /** The recorded epoch with the lowest held-out perplexity; call only when one is recorded. */
+    EpochStats bestValidation() {
+        return history.stream().min(Comparator.comparingDouble(EpochStats::valPerplexity)).orElseThrow();
     }
 }

@@ -217,7 +217,7 @@ final class SweepCommand implements Callable<Integer> {
             });
             result.put("train_perplexity", last.perplexity());
             result.put("val_perplexity", last.valPerplexity());
-            EpochStats best = run.history().stream().min(Comparator.comparingDouble(EpochStats::valPerplexity)).orElse(last);
+            EpochStats best = run.bestValidation();
             result.put("best_val_perplexity", best.valPerplexity());
             result.put("best_val_epoch", best.epoch());
             result.put("tokens_per_sec", TrainCommand.medianSpeed(run));

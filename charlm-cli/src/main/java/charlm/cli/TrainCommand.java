@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -192,7 +193,7 @@ final class TrainCommand implements Callable<Integer> {
         w.printf(Locale.ROOT, "perplexity %.2f, %.1f tokens/s (median of %d epochs), %s%n", last.perplexity(),
                 medianSpeed(run), run.history().size(), engine.describe());
         if (last.hasValidation()) {
-            EpochStats best = run.history().stream().min(java.util.Comparator.comparingDouble(EpochStats::valPerplexity)).orElse(last);
+            EpochStats best = run.bestValidation();
             w.printf(Locale.ROOT, "validation perplexity %.2f (best %.2f at epoch %d)%n", last.valPerplexity(), best.valPerplexity(), best.epoch());
         }
         w.println(predictor.greedy(prefix, 50));
@@ -235,7 +236,13 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     static double medianSpeed(RunDirectory run) {
-        double[] v = run.history().stream().mapToDouble(EpochStats::tokensPerSec).sorted().toArray();
+        return median(run.history().stream().mapToDouble(EpochStats::tokensPerSec).toArray());
+    }
+
+    /** The median of values (not empty): the middle one, or the mean of the middle two. */
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 

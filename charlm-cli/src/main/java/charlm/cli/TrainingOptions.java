@@ -90,31 +90,6 @@ final class TrainingOptions {
             description = "Worker threads; 0 = automatic (all cores from 128 hidden units on, else 1). Results do not depend on it. Default: ${DEFAULT-VALUE}.")
     int threads;
 
-    /** A copy, for a sweep trial that changes a few settings. */
-    TrainingOptions copy() {
-        TrainingOptions o = new TrainingOptions();
-        o.data = data;
-        o.maxTokens = maxTokens;
-        o.tokenizer = tokenizer;
-        o.batchSize = batchSize;
-        o.numSteps = numSteps;
-        o.hiddens = hiddens;
-        o.lr = lr;
-        o.clip = clip;
-        o.sampling = sampling;
-        o.bookRandom = bookRandom;
-        o.noDetach = noDetach;
-        o.cell = cell;
-        o.layers = layers;
-        o.activation = activation;
-        o.input = input;
-        o.embedDim = embedDim;
-        o.valFraction = valFraction;
-        o.seed = seed;
-        o.threads = threads;
-        return o;
-    }
-
     Tokenizer tokenizer() {
         return choose("--tokenizer", tokenizer, Tokenizer.values(), Tokenizer::cliName);
     }
