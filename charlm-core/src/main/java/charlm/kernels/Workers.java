@@ -46,7 +46,7 @@ public final class Workers implements AutoCloseable {
     private volatile Throwable failure;
 
     public Workers(int threads) {
-        if (threads < 1) throw new IllegalArgumentException("parts must be >= 1, got " + threads);
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         this.threads = threads;
         this.chunks = threads == 1 ? 1 : threads * CHUNKS_PER_THREAD;
         this.pool = new Thread[threads - 1];

@@ -19,8 +19,6 @@ import java.util.Arrays;
  * Nothing here allocates after the tape is made.
  */
 public final class RnnModel {
-    private static final int ALIGN = 64; // whole 4-vector panels of the NN kernel
-
     public final ModelConfig config;
     public final Parameters params;
     private final int vocab, hidden, embed;
@@ -224,7 +222,7 @@ public final class RnnModel {
         if (!job.fromOutputs) return;
         kernels.gemmNN(r1 - r0, hidden, vocab, tape.dLogits, r0 * vocab, vocab, w, wHq.offset(), hidden, top.dH, r0 * hidden, hidden);
         // dW_hq (stored (V, H)) += dOᵀ H, split over hidden columns.
-        int j0 = Workers.start(part, parts, hidden, ALIGN), j1 = Workers.end(part, parts, hidden, ALIGN);
+        int j0 = Workers.start(part, parts, hidden, RecurrentLayer.ALIGN), j1 = Workers.end(part, parts, hidden, RecurrentLayer.ALIGN);
         kernels.gemmTN(vocab, j1 - j0, rows, tape.dLogits, 0, vocab, top.hAll, top.h(0, hidden) + j0, hidden, g, wHq.offset() + j0, hidden);
         if (part == 0) {
             int bq = bQ.offset();

@@ -29,10 +29,6 @@ public record TrainConfig(int batchSize, int numSteps, int epochs, double lr, do
         return new TrainConfig(BOOK_BATCH, BOOK_STEPS, BOOK_EPOCHS, 1.0, 1.0, Sampling.SEQUENTIAL, true, 0);
     }
 
-    public boolean clipping() {
-        return clip != Double.POSITIVE_INFINITY;
-    }
-
     public TrainConfig withEpochs(int n) {
         return new TrainConfig(batchSize, numSteps, n, lr, clip, sampling, detach, seed);
     }
