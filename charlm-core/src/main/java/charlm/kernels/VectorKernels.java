@@ -268,7 +268,13 @@ final class VectorKernels implements Kernels {
         if (n > n1) scalarColumns(m, n - n1, k, a, aOff, aRow, aStep, b, bOff + n1, ldb, c, cOff + n1, ldc);
     }
 
-    /** 4 rows by 4 vectors; the panel of B (k × 4 vectors) stays in L2 while the row blocks pass over it. */
+    /**
+     * 4 rows by 4 vectors; the panel of B (k × 4 vectors) stays in L2 while the row blocks pass over
+     * it. The same block as {@link #rowMajorBlocks} with A's strides as arguments: gemmNN never gets
+     * here (its bulk is rowMajorBlocks, its edges have fewer than 4 rows or 4 vectors); this serves
+     * gemmTN's A read transposed, where k is short or rows are left over from the 8-row blocks. Kept as
+     * two methods because the JIT does not specialise one for constant strides (see gemmNN).
+     */
     private static void fourRowPanels(int m, int n, int k, float[] a, int aOff, int aRow, int aStep,
                                       float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         for (int j = 0; j < n; j += NC) {
