@@ -1,39 +1,45 @@
 package charlm.cli;
 
+import charlm.data.Rng;
+import charlm.model.RnnModel;
+import charlm.settings.Settings;
 import charlm.train.EpochStats;
 import charlm.train.Trainer;
+import charlm.train.TrainingSettings;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 
 /** {@code charlm bench}: trains with no file output and reports the median tokens/s. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train for a few epochs with no file output and print, as the last line,",
                 "'bench: <median> tokens/s' with the settings, JDK, kernel path and thread count."})
-final class BenchCommand implements Callable<Integer> {
+final class BenchCommand implements Callable<Integer>, UsesSettings {
 
-    @Mixin
-    TrainingOptions options;
-
-    @Option(names = "--epochs", defaultValue = "20", paramLabel = "N", description = "Epochs to time. Default: ${DEFAULT-VALUE}.")
-    int epochs;
+    private final SettingOptions settingOptions = new SettingOptions(SettingOptions.Form.SINGLE).withDefault(TrainingSettings.EPOCHS, 20);
 
     @Spec
     CommandSpec spec;
 
     @Override
+    public SettingOptions settingOptions() {
+        return settingOptions;
+    }
+
+    @Override
     public Integer call() {
-        options.validate(epochs);
-        TrainingOptions.Split data = options.load();
-        Engine engine = Engine.create(options.threads());
+        Settings settings = settingOptions.resolve();
+        TrainingData data = TrainingData.load(settings);
         PrintWriter w = spec.commandLine().getOut();
-        try {
-            Trainer trainer = options.start(data, engine, epochs).trainer();
+        int epochs = settings.get(TrainingSettings.EPOCHS);
+        try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
+            RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
+            Rng rng = new Rng(settings.get(TrainingSettings.SEED));
+            model.initialize(rng);
+            Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             double[] speeds = new double[epochs];
             EpochStats last = trainer.run(s -> {
                 speeds[s.epoch() - 1] = s.tokensPerSec();
@@ -41,10 +47,9 @@ final class BenchCommand implements Callable<Integer> {
             });
             double median = TrainCommand.median(speeds);
             w.printf(Locale.ROOT, "bench: %.1f tokens/s (median of %d epochs; final perplexity %.3f) batch %d, steps %d, hiddens %d, vocab %d, "
-                            + "sampling %s, %s%n", median, epochs, last.perplexity(), options.batchSize, options.numSteps, options.hiddens,
-                    data.corpus().vocab().size(), options.sampling().cliName(), engine.describe());
-        } finally {
-            engine.workers().close();
+                            + "sampling %s, %s%n", median, epochs, last.perplexity(), settings.get(TrainingSettings.BATCH_SIZE),
+                    settings.get(TrainingSettings.NUM_STEPS), settings.get(TrainingSettings.HIDDENS), data.corpus().vocab().size(),
+                    settings.format(TrainingSettings.SAMPLING), engine.describe());
         }
         return 0;
     }

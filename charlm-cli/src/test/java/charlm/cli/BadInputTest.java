@@ -82,7 +82,7 @@ class BadInputTest {
                 Arguments.of(new String[] {"--threads", "-1"}, "--threads"),
                 Arguments.of(new String[] {"--tokenizer", "words"}, "--tokenizer"),
                 Arguments.of(new String[] {"--sampling", "shuffled"}, "--sampling"),
-                Arguments.of(new String[] {"--sampling", "random", "--book-random"}, "--book-random"),
+                Arguments.of(new String[] {"--threads", "100000"}, "--threads"),
                 Arguments.of(new String[] {"--sampling", "random", "--no-detach"}, "--no-detach"),
                 Arguments.of(new String[] {"--activation", "sigmoid"}, "--activation"),
                 Arguments.of(new String[] {"--input", "bag"}, "--input"),

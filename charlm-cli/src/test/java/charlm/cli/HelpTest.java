@@ -18,7 +18,9 @@ class HelpTest {
                 Arguments.of("generate", new String[] {"--model", "--prefix", "--num-preds", "--strategy", "--temperature", "--alpha",
                         "--top-k", "--seed"}),
                 Arguments.of("eval", new String[] {"--model", "--data", "--max-tokens"}),
-                Arguments.of("bench", new String[] {"--data", "--epochs", "--batch-size", "--num-steps", "--hiddens", "--threads"}));
+                Arguments.of("bench", new String[] {"--data", "--epochs", "--batch-size", "--num-steps", "--hiddens", "--threads"}),
+                Arguments.of("sweep", new String[] {"--data", "--epochs", "--hiddens", "--lr", "--cell", "--layers", "--activation", "--sampling",
+                        "--optimizer", "--parallel", "--out", "comma-separated list"}));
     }
 
     @ParameterizedTest
@@ -35,7 +37,7 @@ class HelpTest {
     void topLevelHelp() {
         for (String flag : new String[] {"--help", "-h", "help"}) {
             Cli.Result r = Cli.run(flag).ok();
-            assertThat(r.out()).contains("Usage: charlm").contains("train", "generate", "eval", "bench", "--help", "--version");
+            assertThat(r.out()).contains("Usage: charlm").contains("train", "generate", "eval", "bench", "sweep", "--help", "--version");
             assertThat(r.err()).isEmpty();
         }
     }

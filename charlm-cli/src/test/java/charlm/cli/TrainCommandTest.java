@@ -2,15 +2,21 @@ package charlm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import charlm.data.Corpus;
 import charlm.io.Checkpoint;
 import charlm.io.Json;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
+import charlm.settings.Setting;
+import charlm.settings.Settings;
+import charlm.train.Evaluator;
+import charlm.train.TrainingSettings;
 import charlm.testing.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,11 +49,13 @@ class TrainCommandTest {
         assertThat(r.lastLine()).isEqualTo("wrote " + out);
 
         Map<?, ?> config = (Map<?, ?>) Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG)));
-        assertThat(((Number) config.get("seed")).longValue()).isEqualTo(7);
-        assertThat(((Number) config.get("batch_size")).intValue()).isEqualTo(4);
-        assertThat(((Number) config.get("num_steps")).intValue()).isEqualTo(5);
-        assertThat(((Number) config.get("hiddens")).intValue()).isEqualTo(16);
-        assertThat(((Number) config.get("epochs")).intValue()).isEqualTo(2);
+        Map<?, ?> settings = (Map<?, ?>) config.get("settings");
+        assertThat(((Number) settings.get("seed")).longValue()).isEqualTo(7);
+        assertThat(((Number) settings.get("batch_size")).intValue()).isEqualTo(4);
+        assertThat(((Number) settings.get("num_steps")).intValue()).isEqualTo(5);
+        assertThat(((Number) settings.get("hiddens")).intValue()).isEqualTo(16);
+        assertThat(((Number) settings.get("epochs")).intValue()).isEqualTo(2);
+        assertThat(settings.get("lr")).as("every setting is recorded, given or not").isEqualTo(1.0);
         assertThat(config.get("jdk")).isEqualTo(Runtime.version().toString());
         assertThat(config.get("kernels")).isEqualTo(Kernels.get().name());
 
@@ -105,20 +113,63 @@ class TrainCommandTest {
         return Files.readAllLines(run.resolve(RunDirectory.METRICS)).stream().map(l -> l.split(",")[1]).toList();
     }
 
-    /** Each variant trains, writes a checkpoint that loads, and generate continues from it. */
+    /**
+     * Each variant trains, writes a checkpoint that loads and records the variant, changes the numbers
+     * (or, for --threads, keeps them exactly), and eval on the command line agrees with the library.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"--tokenizer chars", "--sampling random", "--book-random", "--no-detach", "--activation relu",
-            "--input embedding --embed-dim 8", "--clip none", "--threads 2", "--max-tokens 0 --epochs 1",
+    @ValueSource(strings = {"--tokenizer chars", "--sampling random", "--sampling book-random", "--no-detach", "--activation relu",
+            "--input embedding --embed-dim 8", "--clip none", "--threads 2", "--max-tokens 0 --epochs 1", "--lr 0.5", "--seed 9",
+            "--batch-size 3", "--num-steps 4", "--hiddens 12",
             "--cell gru", "--cell lstm", "--cell rnn --layers 3", "--cell gru --layers 2 --input embedding --embed-dim 8",
             "--cell lstm --layers 2 --threads 2"})
-    void variantsTrainAndGenerate(String variant) {
-        Path out = tmp.resolve("run");
+    void variantsTakeEffect(String variant) throws IOException {
+        Path base = tmp.resolve("base"), out = tmp.resolve("run");
+        Cli.run(Cli.tinyWith("train", "--data", book.toString(), "--out", base.toString(), "--clip", "0.5")).ok();
         String[] extra = variant.split(" ");
-        Cli.run(Cli.tinyWith("train", Cli.concat(extra, "--data", book.toString(), "--out", out.toString()))).ok();
-        String line = Cli.run("generate", "--model", out.resolve(RunDirectory.MODEL).toString(), "--prefix", "the", "--num-preds", "10")
-                .ok().lastLine();
+        String[] clip = variant.contains("--clip") ? new String[0] : new String[] {"--clip", "0.5"}; // so that --clip none changes something
+        Cli.run(Cli.tinyWith("train", Cli.concat(Cli.concat(extra, clip), "--data", book.toString(), "--out", out.toString()))).ok();
+        Path model = out.resolve(RunDirectory.MODEL);
+        try (Workers w = Workers.serial()) {
+            Checkpoint.Loaded loaded = Checkpoint.load(model, Kernels.get(), w);
+            for (int i = 0; i < extra.length; i++) {
+                if (!extra[i].startsWith("--")) continue;
+                boolean flag = i + 1 == extra.length || extra[i + 1].startsWith("--");
+                assertRecorded(loaded.settings(), extra[i], flag ? null : extra[i + 1]);
+            }
+            // The model itself has the shape the settings say.
+            var c = loaded.model().config;
+            assertThat(c.cell().cliName()).isEqualTo(loaded.settings().get(TrainingSettings.CELL));
+            assertThat(c.layers()).isEqualTo(loaded.settings().get(TrainingSettings.LAYERS));
+            assertThat(c.input()).isEqualTo(loaded.settings().get(TrainingSettings.INPUT));
+            assertThat(c.hiddens()).isEqualTo(loaded.settings().get(TrainingSettings.HIDDENS));
+            // eval on the command line is the library's Evaluator on the same tokens
+            String printed = Cli.run("eval", "--model", model.toString(), "--data", book.toString(), "--max-tokens", "500").ok().lastLine();
+            int[] tokens = Corpus.encode(book, loaded.tokenizer(), loaded.vocab(), 500);
+            assertThat(printed).isEqualTo(String.format(Locale.ROOT, "perplexity %.6f", Evaluator.perplexity(loaded.model(), tokens)));
+        }
+        String line = Cli.run("generate", "--model", model.toString(), "--prefix", "the", "--num-preds", "10").ok().lastLine();
         assertThat(line).startsWith("the");
-        Cli.run("eval", "--model", out.resolve(RunDirectory.MODEL).toString(), "--data", book.toString(), "--max-tokens", "500").ok();
+        if (variant.equals("--threads 2")) {
+            assertThat(perplexities(out)).as("the thread count changes nothing").isEqualTo(perplexities(base));
+        } else {
+            assertThat(perplexities(out)).as("the variant changes the numbers").isNotEqualTo(perplexities(base));
+        }
+    }
+
+    /** The checkpoint's settings hold what the option said. */
+    private static void assertRecorded(Settings recorded, String option, String value) {
+        if (option.equals("--no-detach")) {
+            assertThat(recorded.get(TrainingSettings.DETACH)).isFalse();
+            return;
+        }
+        Setting<?> s = TrainingSettings.all().stream().filter(x -> x.option().equals(option)).findFirst().orElseThrow();
+        if (s == TrainingSettings.THREADS) return; // recorded, but a resumed run picks its own
+        if (s == TrainingSettings.EMBED_DIM || s == TrainingSettings.HIDDENS) {
+            assertThat(recorded.get(s)).as(option).isEqualTo(s.parse(value));
+            return;
+        }
+        assertThat((Object) recorded.get(s)).as(option).isEqualTo(s.parse(value));
     }
 
     /** A run that diverges exits 3, names the epoch, and leaves the checkpoint already on disk as it was. */
@@ -145,24 +196,24 @@ class TrainCommandTest {
         Cli.Result first = Cli.run(args).ok();
         assertThat(first.out()).contains("sweep of 4 trials");
         List<String> csv = Files.readAllLines(out.resolve("sweep.csv"));
-        assertThat(csv.get(0)).startsWith("trial,hiddens,lr,num_steps,batch_size,input,train_perplexity,val_perplexity");
+        assertThat(csv.get(0)).startsWith("trial,hiddens,lr,train_perplexity,val_perplexity");
         assertThat(csv).hasSize(5);
         double previous = 0;
         for (String row : csv.subList(1, csv.size())) {
-            double val = Double.parseDouble(row.split(",")[7]);
+            double val = Double.parseDouble(row.split(",")[4]);
             assertThat(val).isGreaterThanOrEqualTo(previous);
             previous = val;
         }
         assertThat(Files.readString(out.resolve("sweep.md"))).contains("| rank |");
-        for (String trial : new String[] {"h8-lr0.5-t5-b4", "h16-lr1-t5-b4"}) {
+        for (String trial : new String[] {"hiddens-8_lr-0.5", "hiddens-16_lr-1"}) {
             assertThat(out.resolve(trial).resolve("metrics.csv")).exists();
             assertThat(out.resolve(trial).resolve("result.json")).exists();
         }
         // An interrupted sweep: one trial's result is gone; the rerun trains only that one.
-        Files.delete(out.resolve("h16-lr1-t5-b4").resolve("result.json"));
+        Files.delete(out.resolve("hiddens-16_lr-1").resolve("result.json"));
         Cli.Result again = Cli.run(args).ok();
         assertThat(again.out().lines().filter(l -> l.contains("done before, skipped")).count()).isEqualTo(3);
-        assertThat(again.out()).contains("trial h16-lr1-t5-b4: train");
+        assertThat(again.out()).contains("trial hiddens-16_lr-1: train");
         // The same folder with another grid is refused.
         String[] other = args.clone();
         other[other.length - 3] = "0.5,2";

@@ -5,16 +5,18 @@ import charlm.data.Tokenizer;
 import charlm.data.Vocab;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
-import charlm.model.Activation;
-import charlm.model.CellKind;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
 import charlm.model.Parameters;
 import charlm.model.RnnModel;
+import charlm.settings.Settings;
+import charlm.train.TrainerState;
+import charlm.train.TrainingSettings;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,27 +25,44 @@ import java.util.Map;
  * A model on disk: safetensors with the chapter's tensor names and shapes (W_xh (V,H), W_hh (H,H),
  * b_h (H), W_hq (H,V), b_q (V); the gates' tensors for GRU and LSTM, "l0.", "l1.", ... before a
  * layer's names when there are several; W_embed (V,E) for an embedding input), metadata "vocab" =
- * JSON list of tokens in index order, as the reference writes it, plus charlm's format version, the
- * cell and depth, and the settings. A checkpoint written by the reference (vocab only) loads as the
- * chapter's model.
+ * JSON list of tokens in index order, as the reference writes it, plus charlm's format version and
+ * the run's settings (one JSON object, {@link TrainingSettings}). A checkpoint a run can continue
+ * from also holds the epoch, the optimizer step, the generator's state and the optimizer's state
+ * (tensors "opt.SLOT.NAME", laid out as the parameter NAME).
+ *
+ * <p>Format 1 kept the model's settings as separate metadata keys (cell, layers, activation, input,
+ * embed_dim, tokenizer) besides the settings; format 2 keeps them once, in the settings. Both load,
+ * and so does a checkpoint of the reference (vocab only: the chapter's model). H is always read
+ * from W_hq's shape, E from W_embed's.
  */
 public final class Checkpoint {
     public static final String FORMAT = "charlm";
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
+    /** Format 1's separate model keys, read from old files only. */
+    private static final List<String> FORMAT_1_MODEL_KEYS = List.of("cell", "layers", "activation", "input", "embed_dim", "tokenizer");
+    private static final String OPTIMIZER_PREFIX = "opt.";
 
     private Checkpoint() {
     }
 
-    /** A loaded model with its vocabulary, tokenizer and all metadata. */
-    public record Loaded(RnnModel model, Vocab vocab, Tokenizer tokenizer, Map<String, String> metadata) {
+    /**
+     * A loaded model with its vocabulary and tokenizer, the settings it was trained with (the book's
+     * where the file does not say), the training state when the file has one (else null), and all metadata.
+     */
+    public record Loaded(RnnModel model, Vocab vocab, Tokenizer tokenizer, Settings settings, TrainerState training,
+                         Map<String, String> metadata) {
+    }
+
+    /** Writes a model with the tokenizer it reads text with (a model to use, not to resume). */
+    public static void save(Path file, RnnModel model, Vocab vocab, Tokenizer tokenizer) throws IOException {
+        save(file, model, vocab, TrainingSettings.book().with(TrainingSettings.TOKENIZER, tokenizer), null);
     }
 
     /**
-     * Writes a model atomically.
-     *
-     * @param extra more metadata (settings, epoch, generator state); strings
+     * Writes a model atomically with the run's settings (their model part taken from the model itself,
+     * so the two cannot disagree) and, when training is not null, what a resumed run needs.
      */
-    public static void save(Path file, RnnModel model, Vocab vocab, Tokenizer tokenizer, Map<String, String> extra) throws IOException {
+    public static void save(Path file, RnnModel model, Vocab vocab, Settings settings, TrainerState training) throws IOException {
         Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>();
         Parameters p = model.params;
         for (Parameters.Tensor t : p.tensors()) tensors.put(t.name(), new Safetensors.Tensor(t.shape().clone(), p.read(t, p.data)));
@@ -51,13 +70,17 @@ public final class Checkpoint {
         meta.put("vocab", Json.write(new ArrayList<Object>(vocab.tokens())));
         meta.put("format", FORMAT);
         meta.put("format_version", Integer.toString(FORMAT_VERSION));
-        meta.put("tokenizer", tokenizer.cliName());
-        meta.put("cell", model.config.cell().cliName());
-        meta.put("layers", Integer.toString(model.config.layers()));
-        meta.put("activation", model.config.activation().cliName());
-        meta.put("input", model.config.input().cliName());
-        meta.put("embed_dim", Integer.toString(model.config.embedDim()));
-        meta.putAll(extra);
+        meta.put("settings", Json.write(TrainingSettings.describing(settings, model.config).toJson()));
+        if (training != null) {
+            meta.put("epoch", Integer.toString(training.epochsDone()));
+            meta.put("step", Long.toString(training.step()));
+            meta.put("rng_state", encodeRng(training.rng()));
+            for (Map.Entry<String, float[]> slot : training.optimizer().entrySet()) {
+                for (Parameters.Tensor t : p.tensors()) {
+                    tensors.put(OPTIMIZER_PREFIX + slot.getKey() + "." + t.name(), new Safetensors.Tensor(t.shape().clone(), p.read(t, slot.getValue())));
+                }
+            }
+        }
         Safetensors.write(file, tensors, meta);
     }
 
@@ -69,26 +92,7 @@ public final class Checkpoint {
     public static Loaded load(Safetensors.Contents c, Path file, Kernels kernels, Workers workers) {
         Map<String, String> meta = c.metadata();
         String where = "checkpoint " + file;
-        if (meta.containsKey("format_version")) {
-            int version;
-            try {
-                version = Integer.parseInt(meta.get("format_version"));
-            } catch (NumberFormatException e) {
-                throw new CharlmException(where + " has a bad format_version \"" + meta.get("format_version") + "\"");
-            }
-            if (version > FORMAT_VERSION) {
-                throw new CharlmException(where + " has format version " + version + ", newer than this charlm reads ("
-                        + FORMAT_VERSION + "); use a newer charlm");
-            }
-        }
-        CellKind cell = parse(where, "cell", meta.getOrDefault("cell", "rnn"), CellKind.class);
-        int layers;
-        try {
-            layers = Integer.parseInt(meta.getOrDefault("layers", "1"));
-        } catch (NumberFormatException e) {
-            layers = 0;
-        }
-        if (layers < 1) throw new CharlmException(where + " has a bad \"layers\" entry \"" + meta.get("layers") + "\"");
+        int version = formatVersion(meta, where);
         if (!meta.containsKey("vocab")) throw new CharlmException(where + " has no \"vocab\" metadata; it was not written by charlm or the reference");
         Vocab vocab;
         try {
@@ -98,38 +102,115 @@ public final class Checkpoint {
         } catch (RuntimeException e) {
             throw new CharlmException(where + " has a damaged \"vocab\" metadata entry (" + e.getMessage() + ")");
         }
-        Tokenizer tokenizer = parse(where, "tokenizer", meta.getOrDefault("tokenizer", "letters"), Tokenizer.class);
-        Activation activation = parse(where, "activation", meta.getOrDefault("activation", "tanh"), Activation.class);
-        InputKind input = parse(where, "input", meta.getOrDefault("input", "onehot"), InputKind.class);
-        // H from the first layer's first recurrent matrix: W_hh (RNN), W_hz (GRU), W_hi (LSTM).
-        String recurrent = (layers > 1 ? "l0." : "") + switch (cell) {
-            case RNN -> "W_hh";
-            case GRU -> "W_hz";
-            case LSTM -> "W_hi";
-        };
-        Safetensors.Tensor whh = require(c, where, recurrent);
-        if (whh.shape().length != 2 || whh.shape()[0] != whh.shape()[1] || whh.shape()[0] < 1) {
-            throw new CharlmException(where + ": tensor " + recurrent + " has shape " + Arrays.toString(whh.shape()) + ", expected a square (H, H)");
+        Settings settings = settings(meta, version, where);
+        // H from the output layer W_hq (H, V), the same tensor whatever the cell; E from W_embed (V, E).
+        Safetensors.Tensor wHq = require(c, where, RnnModel.Names.W_HQ);
+        if (wHq.shape().length != 2 || wHq.shape()[0] < 1) {
+            throw new CharlmException(where + ": tensor W_hq has shape " + Arrays.toString(wHq.shape()) + ", expected (H, V)");
         }
-        int embed = 0;
-        if (input == InputKind.EMBEDDING) {
+        settings = settings.withJson(Map.of(TrainingSettings.HIDDENS.key(), wHq.shape()[0]), where);
+        if (settings.get(TrainingSettings.INPUT) == InputKind.EMBEDDING) {
             Safetensors.Tensor e = require(c, where, RnnModel.Names.W_EMBED);
-            embed = e.shape().length == 2 ? e.shape()[1] : -1;
+            int embed = e.shape().length == 2 ? e.shape()[1] : -1;
             if (embed < 1) throw new CharlmException(where + ": tensor W_embed has shape " + Arrays.toString(e.shape()) + ", expected (V, E)");
+            settings = settings.withJson(Map.of(TrainingSettings.EMBED_DIM.key(), embed), where);
         }
-        ModelConfig config = new ModelConfig(vocab.size(), whh.shape()[0], activation, input, embed, cell, layers);
+        ModelConfig config = TrainingSettings.modelConfig(settings, vocab.size());
         RnnModel model = new RnnModel(config, kernels, workers);
-        for (Parameters.Tensor t : model.params.tensors()) {
-            Safetensors.Tensor s = require(c, where, t.name());
-            if (!Arrays.equals(s.shape(), t.shape())) {
-                throw new CharlmException(where + ": tensor " + t.name() + " has shape " + Arrays.toString(s.shape()) + ", expected "
-                        + Arrays.toString(t.shape()) + " for V = " + vocab.size() + ", H = " + config.hiddens()
-                        + (cell == CellKind.RNN && layers == 1 ? "" : ", " + layers + " " + cell.cliName() + " layer(s)")
-                        + "; the file is damaged or from another model");
-            }
-            model.params.write(t, s.values(), model.params.data);
+        for (Parameters.Tensor t : model.params.tensors()) write(c, where, model, config, t.name(), t, model.params.data);
+        return new Loaded(model, vocab, settings.get(TrainingSettings.TOKENIZER), settings, training(c, meta, where, model, config), meta);
+    }
+
+    private static int formatVersion(Map<String, String> meta, String where) {
+        if (!meta.containsKey("format_version")) return 1;
+        int version;
+        try {
+            version = Integer.parseInt(meta.get("format_version"));
+        } catch (NumberFormatException e) {
+            throw new CharlmException(where + " has a bad format_version \"" + meta.get("format_version") + "\"");
         }
-        return new Loaded(model, vocab, tokenizer, meta);
+        if (version > FORMAT_VERSION) {
+            throw new CharlmException(where + " has format version " + version + ", newer than this charlm reads (" + FORMAT_VERSION + "); use a newer charlm");
+        }
+        if (version < 1) throw new CharlmException(where + " has a bad format_version \"" + version + "\"");
+        return version;
+    }
+
+    /** The run's settings: the book's, then format 1's separate model keys, then the recorded settings. */
+    private static Settings settings(Map<String, String> meta, int version, String where) {
+        Settings s = TrainingSettings.book();
+        if (version == 1) {
+            Map<String, Object> legacy = new LinkedHashMap<>();
+            for (String key : FORMAT_1_MODEL_KEYS) {
+                String v = meta.get(key);
+                if (v == null || key.equals("embed_dim") && v.equals("0")) continue; // format 1 wrote 0 for one-hot
+                legacy.put(key, key.equals("layers") || key.equals("embed_dim") ? (Object) parseInt(v, key, where) : v);
+            }
+            s = s.withJson(legacy, where);
+        }
+        if (meta.containsKey("settings")) {
+            Object json;
+            try {
+                json = Json.parse(meta.get("settings"));
+            } catch (IllegalArgumentException e) {
+                throw new CharlmException(where + " has a damaged \"settings\" metadata entry (" + e.getMessage() + ")");
+            }
+            if (!(json instanceof Map<?, ?> m)) throw new CharlmException(where + " has a damaged \"settings\" metadata entry (not an object)");
+            s = s.withJson(m, where);
+        }
+        return s;
+    }
+
+    private static int parseInt(String v, String key, String where) {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new CharlmException(where + " has a bad \"" + key + "\" entry \"" + v + "\"");
+        }
+    }
+
+    /** The training state, when the file has one (a run's own checkpoint); else null. */
+    private static TrainerState training(Safetensors.Contents c, Map<String, String> meta, String where, RnnModel model, ModelConfig config) {
+        if (!meta.containsKey("epoch") || !meta.containsKey("rng_state")) return null;
+        int epoch;
+        long step;
+        try {
+            epoch = Integer.parseInt(meta.get("epoch"));
+            step = Long.parseLong(meta.getOrDefault("step", "0"));
+        } catch (NumberFormatException e) {
+            throw new CharlmException(where + " has a damaged epoch or step entry; it cannot be resumed");
+        }
+        if (epoch < 0 || step < 0) throw new CharlmException(where + " has a damaged epoch or step entry; it cannot be resumed");
+        Map<String, float[]> optimizer = new LinkedHashMap<>();
+        for (String name : c.tensors().keySet()) {
+            if (!name.startsWith(OPTIMIZER_PREFIX)) continue;
+            String rest = name.substring(OPTIMIZER_PREFIX.length());
+            int dot = rest.indexOf('.');
+            if (dot <= 0) throw new CharlmException(where + " has a tensor " + name + " that is not OPT.SLOT.PARAMETER; it cannot be resumed");
+            String slot = rest.substring(0, dot), param = rest.substring(dot + 1);
+            Parameters.Tensor t;
+            try {
+                t = model.params.tensor(param);
+            } catch (IllegalArgumentException e) {
+                throw new CharlmException(where + " has optimizer state " + name + " for a parameter the model does not have");
+            }
+            write(c, where, model, config, name, t, optimizer.computeIfAbsent(slot, k -> new float[model.params.size()]));
+        }
+        for (String slot : optimizer.keySet()) {
+            for (Parameters.Tensor t : model.params.tensors()) require(c, where, OPTIMIZER_PREFIX + slot + "." + t.name());
+        }
+        return new TrainerState(epoch, step, decodeRng(meta.get("rng_state"), where), optimizer);
+    }
+
+    /** Copies tensor name of the file into t's place of the flat array into, after checking its shape. */
+    private static void write(Safetensors.Contents c, String where, RnnModel model, ModelConfig config, String name, Parameters.Tensor t, float[] into) {
+        Safetensors.Tensor s = require(c, where, name);
+        if (!Arrays.equals(s.shape(), t.shape())) {
+            throw new CharlmException(where + ": tensor " + name + " has shape " + Arrays.toString(s.shape()) + ", expected "
+                    + Arrays.toString(t.shape()) + " for V = " + config.vocabSize() + ", H = " + config.hiddens() + ", "
+                    + config.layers() + " " + config.cell().cliName() + " layer(s); the file is damaged or from another model");
+        }
+        model.params.write(t, s.values(), into);
     }
 
     private static Safetensors.Tensor require(Safetensors.Contents c, String where, String name) {
@@ -138,11 +219,22 @@ public final class Checkpoint {
         return t;
     }
 
-    private static <E extends Enum<E>> E parse(String where, String key, String value, Class<E> type) {
+    /** The generator's four longs as hex (JSON numbers would lose bits). */
+    static String encodeRng(long[] state) {
+        StringBuilder b = new StringBuilder();
+        for (long s : state) b.append(b.length() == 0 ? "" : ",").append(HexFormat.of().toHexDigits(s));
+        return b.toString();
+    }
+
+    static long[] decodeRng(String text, String where) {
+        String[] parts = text.split(",");
+        if (parts.length != 4) throw new CharlmException(where + " has a damaged rng_state; it cannot be resumed");
+        long[] s = new long[4];
         try {
-            return Enum.valueOf(type, value.toUpperCase(java.util.Locale.ROOT).replace('-', '_'));
-        } catch (IllegalArgumentException e) {
-            throw new CharlmException(where + " has an unknown " + key + " \"" + value + "\"");
+            for (int i = 0; i < 4; i++) s[i] = Long.parseUnsignedLong(parts[i], 16);
+        } catch (NumberFormatException e) {
+            throw new CharlmException(where + " has a damaged rng_state; it cannot be resumed");
         }
+        return s;
     }
 }

@@ -9,8 +9,4 @@ public enum Activation {
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
     }
-
-    public static Activation parse(String s) {
-        return valueOf(s.toUpperCase(Locale.ROOT));
-    }
 }

@@ -9,8 +9,4 @@ public enum InputKind {
     public String cliName() {
         return name().toLowerCase(Locale.ROOT);
     }
-
-    public static InputKind parse(String s) {
-        return valueOf(s.toUpperCase(Locale.ROOT));
-    }
 }

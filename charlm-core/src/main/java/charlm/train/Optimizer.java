@@ -1,33 +1,24 @@
 package charlm.train;
 
+import java.util.Map;
+
 /**
- * The chapter's update, as flat loops over the one parameter array:
- * g ← min(1, θ/‖g‖) g  (global L2 norm over every parameter), then x ← x − η g.
+ * How the parameters follow their gradient, over the model's one flat parameter array and its
+ * gradient. Clipping happens before {@link #step} and the caller clears the gradient after it.
+ * An optimizer with state (moments, velocities) names it in {@link #state()}: each array is laid out
+ * as the parameters, so a checkpoint stores it per tensor (e.g. {@code opt.m.W_hh}) and a resumed
+ * run continues exactly. A new optimizer is one class plus one line in {@link Optimizers}.
  */
-public final class Optimizer {
-    private Optimizer() {
-    }
+public interface Optimizer {
 
-    /** The global L2 norm of g, accumulated in double. */
-    public static double norm(float[] g) {
-        double sum = 0;
-        for (float v : g) sum += (double) v * v;
-        return Math.sqrt(sum);
-    }
+    /**
+     * One update of x from its (clipped) gradient g at learning rate lr; step counts the updates of
+     * the run from 1 (optimizers that correct a bias by it need it). Leaves g as it is.
+     */
+    void step(float[] x, float[] g, double lr, long step);
 
-    /** Scales g onto the ball of radius θ when its norm is above θ; returns the norm before clipping. */
-    public static double clipGradients(float[] g, double theta) {
-        double norm = norm(g);
-        if (norm > theta) {
-            float scale = (float) (theta / norm);
-            for (int i = 0; i < g.length; i++) g[i] *= scale;
-        }
-        return norm;
-    }
-
-    /** Plain SGD: x ← x − lr · g. */
-    public static void sgd(float[] x, float[] g, double lr) {
-        float eta = (float) lr;
-        for (int i = 0; i < x.length; i++) x[i] -= eta * g[i];
+    /** The state to save by name, each array as long as the parameters; the live arrays, so loading copies into them. */
+    default Map<String, float[]> state() {
+        return Map.of();
     }
 }

@@ -4,69 +4,103 @@ import charlm.CharlmException;
 import charlm.data.Minibatch;
 import charlm.data.Rng;
 import charlm.data.Sampler;
+import charlm.kernels.ArrayPasses;
 import charlm.model.RnnModel;
 import charlm.model.Tape;
+import charlm.settings.Settings;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * The chapter's train_epoch_ch8 / train_ch8: for each minibatch, forward, mean cross-entropy,
- * backward, global-norm clipping, SGD. With sequential partitioning the state is carried across
- * minibatches and detached at each (or, without detaching, gradients flow back through every earlier
- * minibatch of the epoch); with random sampling each minibatch starts from a fresh state.
+ * backward, global-norm clipping, an optimizer step (SGD in the chapter), then the gradient cleared.
+ * With sequential partitioning the state is carried across minibatches and detached at each (or,
+ * without detaching, gradients flow back through every earlier minibatch of the epoch); with random
+ * sampling each minibatch starts from a fresh state. Everything a run needs to continue exactly is in
+ * {@link #state()}.
  */
 public final class Trainer {
     private final RnnModel model;
-    private final TrainConfig config;
+    private final Settings settings;
+    private final int batchSize, numSteps, epochs;
+    private final Sampling sampling;
+    private final boolean detach;
+    private final double lr;
     private final Sampler sampler;
     private final int[] validation;
     private final Rng rng;
     private final Minibatch batch;
-    private final float[] state;      // (B, H) carried across minibatches
-    private final float[] dStateA, dStateB;
+    private final float[] state;             // (layers, slots, B, H) carried across minibatches
+    private final float[] dStateCarried, dStateScratch; // no-detach: the state gradient handed back a minibatch
     private final List<Tape> tapes = new ArrayList<>(); // one, or the epoch's when not detaching
+    private final ArrayPasses passes;
+    private final GradientClipping clipping;
+    private final Optimizer optimizer;
     private int epochsDone;
-    private final ParallelSgd sgd;
+    private long step;
 
     /**
+     * @param settings   the run's settings (see {@link TrainingSettings}); the model was built from them
      * @param tokens     the training stream
      * @param validation held-out stream for per-epoch perplexity, or null
      * @param rng        the run's generator, already used for initialisation
      */
-    public Trainer(RnnModel model, TrainConfig config, int[] tokens, int[] validation, Rng rng) {
+    public Trainer(RnnModel model, Settings settings, int[] tokens, int[] validation, Rng rng) {
+        TrainingSettings.validate(settings);
         this.model = model;
-        this.config = config;
-        this.sampler = config.sampling() == Sampling.RANDOM
-                ? Sampler.random(tokens, config.batchSize(), config.numSteps())
-                : Sampler.sequential(tokens, config.batchSize(), config.numSteps());
+        this.settings = settings;
+        this.batchSize = settings.get(TrainingSettings.BATCH_SIZE);
+        this.numSteps = settings.get(TrainingSettings.NUM_STEPS);
+        this.epochs = settings.get(TrainingSettings.EPOCHS);
+        this.sampling = settings.get(TrainingSettings.SAMPLING);
+        this.detach = settings.get(TrainingSettings.DETACH);
+        this.lr = settings.get(TrainingSettings.LR);
+        this.sampler = sampling == Sampling.RANDOM
+                ? Sampler.random(tokens, batchSize, numSteps)
+                : Sampler.sequential(tokens, batchSize, numSteps);
         this.validation = validation;
         this.rng = rng;
-        this.batch = new Minibatch(config.batchSize(), config.numSteps());
-        this.state = model.beginState(config.batchSize());
-        this.dStateA = model.beginState(config.batchSize());
-        this.dStateB = model.beginState(config.batchSize());
-        tapes.add(model.newTape(config.batchSize(), config.numSteps()));
-        this.sgd = new ParallelSgd(model.workers());
+        this.batch = new Minibatch(batchSize, numSteps);
+        this.state = model.beginState(batchSize);
+        this.dStateCarried = model.beginState(batchSize);
+        this.dStateScratch = model.beginState(batchSize);
+        tapes.add(model.newTape(batchSize, numSteps));
+        this.passes = new ArrayPasses(model.workers());
+        this.clipping = new GradientClipping(passes, settings.get(TrainingSettings.CLIP));
+        this.optimizer = Optimizers.create(settings, model.params.size(), model.workers());
         model.params.zeroGrad();
+    }
+
+    public RnnModel model() {
+        return model;
+    }
+
+    public Settings settings() {
+        return settings;
     }
 
     public int epochsDone() {
         return epochsDone;
     }
 
-    /** For a resumed run: the number of epochs its checkpoint had finished. */
-    public void setEpochsDone(int epochs) {
-        this.epochsDone = epochs;
+    /** Optimizer steps taken so far in the whole run. */
+    public long step() {
+        return step;
     }
 
     public Rng rng() {
         return rng;
     }
 
-    /** Trains the remaining epochs up to config.epochs(), reporting each; returns the last epoch's stats. */
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    /** Trains the remaining epochs up to the settings' epochs, reporting each; returns the last epoch's stats. */
     public EpochStats run(TrainingListener listener) {
         EpochStats last = null;
-        while (epochsDone < config.epochs()) {
+        while (epochsDone < epochs) {
             last = trainEpoch();
             listener.onEpoch(last);
         }
@@ -79,31 +113,13 @@ public final class Trainer {
         int epoch = epochsDone + 1;
         long start = System.nanoTime();
         int batches = sampler.startEpoch(rng);
-        float[] params = model.params.data, grad = model.params.grad;
-        int perBatch = config.batchSize() * config.numSteps();
+        int perBatch = batchSize * numSteps;
         double lossSum = 0;
         long tokens = 0;
-        java.util.Arrays.fill(state, 0f);
-        while (!config.detach() && tapes.size() < batches) tapes.add(model.newTape(config.batchSize(), config.numSteps()));
+        Arrays.fill(state, 0f);
+        while (!detach && tapes.size() < batches) tapes.add(model.newTape(batchSize, numSteps));
         for (int k = 0; k < batches; k++) {
-            sampler.fill(k, batch);
-            if (config.sampling().freshStatePerBatch()) java.util.Arrays.fill(state, 0f);
-            Tape tape = config.detach() ? tapes.get(0) : tapes.get(k);
-            model.forward(tape, batch.x, state);
-            double loss = model.loss(tape, batch.y);
-            // The gradient is zero here: cleared at construction and by every update since.
-            if (config.detach()) {
-                model.backward(tape, null, null);
-            } else {
-                backwardThroughEpoch(k);
-            }
-            double norm = sgd.norm(grad);
-            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-                throw new CharlmException("training diverged in epoch " + epoch + " (minibatch " + (k + 1) + ": loss " + loss
-                        + ", gradient norm " + norm + "); clip the gradients (--clip 1) or lower the learning rate (--lr)", 3, null);
-            }
-            boolean clip = norm > config.clip(); // the chapter's g ← min(1, θ/‖g‖) g
-            sgd.step(params, grad, config.lr(), clip ? (float) (config.clip() / norm) : 1f, clip);
+            double loss = trainMinibatch(epoch, k);
             lossSum += loss * perBatch;
             tokens += perBatch;
         }
@@ -113,13 +129,37 @@ public final class Trainer {
         return new EpochStats(epoch, Math.exp(lossSum / tokens), tokens / seconds, val, seconds);
     }
 
+    /** Minibatch k of the epoch: forward, loss, backward, clip, step, clear; returns its mean loss. */
+    private double trainMinibatch(int epoch, int k) {
+        float[] params = model.params.data, grad = model.params.grad;
+        sampler.fill(k, batch);
+        if (sampling.freshStatePerBatch()) Arrays.fill(state, 0f);
+        Tape tape = detach ? tapes.get(0) : tapes.get(k);
+        model.forward(tape, batch.x, state);
+        double loss = model.loss(tape, batch.y);
+        if (detach) {
+            model.backward(tape, null, null);
+        } else {
+            backwardThroughEpoch(k);
+        }
+        double norm = clipping.norm(grad);
+        if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+            throw new CharlmException("training diverged in epoch " + epoch + " (minibatch " + (k + 1) + ": loss " + loss
+                    + ", gradient norm " + norm + "); clip the gradients (--clip 1) or lower the learning rate (--lr)", 3, null);
+        }
+        clipping.clip(grad, norm);
+        optimizer.step(params, grad, lr, ++step);
+        passes.zero(grad);
+        return loss;
+    }
+
     /**
      * Without detaching, minibatch k's loss reaches back through minibatches k−1, …, 0 of this epoch
      * via the carried state: each earlier tape passes the state gradient on, adding to the weight
      * gradients on the way (computed with today's weights, on the activations it stored).
      */
     private void backwardThroughEpoch(int k) {
-        float[] in = dStateA, out = dStateB;
+        float[] in = dStateCarried, out = dStateScratch;
         model.backward(tapes.get(k), null, k > 0 ? in : null, true);
         for (int j = k - 1; j >= 0; j--) {
             float[] swap = out;
@@ -127,5 +167,18 @@ public final class Trainer {
             in = swap;
             model.backward(tapes.get(j), out, j > 0 ? in : null, false);
         }
+    }
+
+    /** Where the run stands, for a checkpoint: taken at the end of an epoch. */
+    public TrainerState state() {
+        return new TrainerState(epochsDone, step, rng.state(), TrainerState.copy(optimizer.state()));
+    }
+
+    /** Continues from a checkpoint's state (the model's parameters were loaded with it). */
+    public void restore(TrainerState s) {
+        epochsDone = s.epochsDone();
+        step = s.step();
+        rng.setState(s.rng());
+        s.copyOptimizerStateInto(optimizer.state());
     }
 }

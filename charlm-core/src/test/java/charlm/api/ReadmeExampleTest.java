@@ -12,13 +12,11 @@ import charlm.kernels.Workers;
 import charlm.model.ModelConfig;
 import charlm.model.RnnModel;
 import charlm.testing.SharedData;
-import charlm.train.Sampling;
-import charlm.train.TrainConfig;
+import charlm.train.TrainingSettings;
 import charlm.train.Trainer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,10 +34,10 @@ class ReadmeExampleTest {
             RnnModel model = new RnnModel(ModelConfig.chapter(corpus.vocab().size(), 64), Kernels.get(), workers);
             Rng rng = new Rng(0);
             model.initialize(rng);
-            new Trainer(model, new TrainConfig(32, 35, 3, 1.0, 1.0, Sampling.SEQUENTIAL, true, 0), corpus.tokens(), null, rng)
+            new Trainer(model, TrainingSettings.book().with(TrainingSettings.EPOCHS, 3), corpus.tokens(), null, rng)
                     .run(s -> printed.add(String.format("epoch %d perplexity %.2f", s.epoch(), s.perplexity())));
             String text = new Predictor(model, corpus.vocab(), Tokenizer.LETTERS).greedy("time traveller", 50);
-            Checkpoint.save(dir.resolve("model.safetensors"), model, corpus.vocab(), Tokenizer.LETTERS, Map.of());
+            Checkpoint.save(dir.resolve("model.safetensors"), model, corpus.vocab(), Tokenizer.LETTERS);
             assertThat(printed).hasSize(3);
             assertThat(text).startsWith("time traveller").hasSize(64);
             assertThat(dir.resolve("model.safetensors")).exists();

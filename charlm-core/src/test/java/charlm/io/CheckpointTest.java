@@ -13,6 +13,9 @@ import charlm.model.Activation;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
 import charlm.model.RnnModel;
+import charlm.settings.Settings;
+import charlm.train.TrainerState;
+import charlm.train.TrainingSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -38,21 +41,42 @@ class CheckpointTest {
         for (ModelConfig c : new ModelConfig[] {ModelConfig.chapter(6, 8), new ModelConfig(6, 8, Activation.RELU, InputKind.EMBEDDING, 3)}) {
             RnnModel m = model(c);
             Path f = dir.resolve("m.safetensors");
-            Checkpoint.save(f, m, vocab, Tokenizer.CHARS, Map.of("epoch", "7"));
+            Settings settings = TrainingSettings.book().with(TrainingSettings.TOKENIZER, Tokenizer.CHARS).with(TrainingSettings.LR, 0.25);
+            float[] moment = new float[m.params.size()];
+            for (int i = 0; i < moment.length; i++) moment[i] = i * 0.5f - 3;
+            long[] rng = {1, -2, 3, Long.MIN_VALUE};
+            Checkpoint.save(f, m, vocab, settings, new TrainerState(7, 123_456_789_012L, rng, Map.of("m", moment)));
             Checkpoint.Loaded back = Checkpoint.load(f, Kernels.get(), serial);
             assertThat(back.model().config).isEqualTo(c);
             assertThat(back.model().params.data).containsExactly(m.params.data);
             assertThat(back.vocab().tokens()).isEqualTo(vocab.tokens());
             assertThat(back.tokenizer()).isEqualTo(Tokenizer.CHARS);
-            assertThat(back.metadata()).containsEntry("epoch", "7").containsEntry("format_version", "1");
+            assertThat(back.settings().get(TrainingSettings.LR)).isEqualTo(0.25);
+            assertThat(back.settings().get(TrainingSettings.HIDDENS)).isEqualTo(8);
+            assertThat(back.metadata()).containsEntry("epoch", "7").containsEntry("format_version", "2");
+            assertThat(back.training().epochsDone()).isEqualTo(7);
+            assertThat(back.training().step()).isEqualTo(123_456_789_012L);
+            assertThat(back.training().rng()).containsExactly(rng);
+            assertThat(back.training().optimizer()).containsOnlyKeys("m");
+            assertThat(back.training().optimizer().get("m")).containsExactly(moment);
+            assertThat(Safetensors.read(f).tensors()).containsKey("opt.m.W_hq");
         }
+    }
+
+    @Test
+    void aModelWithoutTrainingStateHasNone() throws Exception {
+        RnnModel m = model(ModelConfig.chapter(6, 8));
+        Path f = dir.resolve("m.safetensors");
+        Checkpoint.save(f, m, vocab, Tokenizer.LETTERS);
+        assertThat(Checkpoint.load(f, Kernels.get(), serial).training()).isNull();
+        assertThat(Safetensors.read(f).metadata()).doesNotContainKeys("cell", "layers", "activation", "input", "embed_dim", "tokenizer");
     }
 
     @Test
     void tensorsAreWrittenInTheChaptersShapesAndLayout() throws Exception {
         RnnModel m = model(ModelConfig.chapter(6, 8));
         Path f = dir.resolve("m.safetensors");
-        Checkpoint.save(f, m, vocab, Tokenizer.LETTERS, Map.of());
+        Checkpoint.save(f, m, vocab, Tokenizer.LETTERS);
         Safetensors.Contents c = Safetensors.read(f);
         assertThat(c.tensors().keySet()).containsExactly("W_xh", "W_hh", "b_h", "W_hq", "b_q");
         assertThat(c.tensors().get("W_hq").shape()).containsExactly(8, 6);
@@ -70,7 +94,7 @@ class CheckpointTest {
     void damagedFilesGetOneClearMessage() throws Exception {
         RnnModel m = model(ModelConfig.chapter(6, 8));
         Path good = dir.resolve("good.safetensors");
-        Checkpoint.save(good, m, vocab, Tokenizer.LETTERS, Map.of());
+        Checkpoint.save(good, m, vocab, Tokenizer.LETTERS);
         byte[] bytes = Files.readAllBytes(good);
 
         assertThatThrownBy(() -> Checkpoint.load(dir.resolve("none.safetensors"), Kernels.get(), serial))
@@ -109,7 +133,7 @@ class CheckpointTest {
     void aFailedWriteLeavesTheOldFileWhole() throws Exception {
         RnnModel m = model(ModelConfig.chapter(6, 8));
         Path f = dir.resolve("m.safetensors");
-        Checkpoint.save(f, m, vocab, Tokenizer.LETTERS, Map.of());
+        Checkpoint.save(f, m, vocab, Tokenizer.LETTERS);
         byte[] before = Files.readAllBytes(f);
         assertThatThrownBy(() -> AtomicFiles.write(f, out -> {
             out.write(new byte[100]);

@@ -21,7 +21,8 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * Writes the golden checkpoints of format version 1 and what they must compute. Made once, with
+ * Writes golden checkpoints and what they must compute. The format 1 files (golden-v1-*) were made once,
+ * by the format 1 code of commit 73a843d, with
  *   mvn -q -pl charlm-core test-compile
  *   java --add-modules jdk.incubator.vector -cp charlm-core/target/test-classes:charlm-core/target/classes \
  *       charlm.io.GoldenCheckpoints charlm-core/src/test/resources/golden
@@ -60,7 +61,7 @@ public final class GoldenCheckpoints {
         Properties expected = new Properties();
         for (var e : MODELS.entrySet()) {
             RnnModel m = make(e.getValue());
-            Checkpoint.save(dir.resolve(e.getKey() + ".safetensors"), m, vocab, Tokenizer.LETTERS, Map.of("note", "golden checkpoint, format 1"));
+            Checkpoint.save(dir.resolve(e.getKey() + ".safetensors"), m, vocab, Tokenizer.LETTERS);
             expected.setProperty(e.getKey() + ".perplexity", Double.toString(Evaluator.perplexity(m, tokens(vocab))));
             expected.setProperty(e.getKey() + ".greedy", new Predictor(m, vocab, Tokenizer.LETTERS).greedy("the time", 40));
         }

@@ -14,11 +14,9 @@ import charlm.model.RnnModel;
 import charlm.testing.Reference;
 import charlm.testing.SharedData;
 import charlm.train.Evaluator;
-import charlm.train.Sampling;
-import charlm.train.TrainConfig;
+import charlm.train.TrainingSettings;
 import charlm.train.Trainer;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -38,9 +36,9 @@ class LiveReferenceTest {
             RnnModel m = new RnnModel(ModelConfig.chapter(corpus.vocab().size(), 48), Kernels.get(), workers);
             Rng rng = new Rng(2);
             m.initialize(rng);
-            new Trainer(m, new TrainConfig(32, 35, 40, 1.0, 1.0, Sampling.SEQUENTIAL, true, 2), corpus.tokens(), null, rng).run(s -> { });
+            new Trainer(m, TrainingSettings.book().with(TrainingSettings.EPOCHS, 40).with(TrainingSettings.SEED, 2L), corpus.tokens(), null, rng).run(s -> { });
             Path ckpt = dir.resolve("charlm.safetensors");
-            Checkpoint.save(ckpt, m, corpus.vocab(), Tokenizer.LETTERS, Map.of());
+            Checkpoint.save(ckpt, m, corpus.vocab(), Tokenizer.LETTERS);
 
             String evalLine = Reference.run("eval", "--data", text.toString(), "--model", ckpt.toString()).lastLine();
             Matcher ppl = Pattern.compile("perplexity (\\S+) over (\\d+) predictions").matcher(evalLine);

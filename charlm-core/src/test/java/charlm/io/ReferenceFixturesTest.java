@@ -2,7 +2,6 @@ package charlm.io;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import charlm.data.Corpus;
 import charlm.data.Tokenizer;
@@ -102,8 +101,6 @@ class ReferenceFixturesTest {
     }
 
     static Path bookOrSkip() {
-        var book = SharedData.timeMachine();
-        assumeTrue(book.isPresent(), "needs shared/data/timemachine.txt (set -Dcharlm.shared=DIR): the reference numbers are on the book");
-        return book.get();
+        return SharedData.requireTimeMachine();
     }
 }

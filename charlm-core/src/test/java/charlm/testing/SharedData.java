@@ -38,6 +38,19 @@ public final class SharedData {
         return sharedDir().map(d -> d.resolve("data/timemachine.txt"));
     }
 
+    /**
+     * The book, for a test whose expected numbers are the book's own: skipped with the reason when it is
+     * absent, except under CHARLM_REQUIRE_REFERENCE=1 (CI), where a missing book fails the test.
+     */
+    public static Path requireTimeMachine() {
+        Optional<Path> book = timeMachine();
+        if (book.isPresent()) return book.get();
+        String msg = "needs shared/data/timemachine.txt (set -Dcharlm.shared=DIR or CHARLM_SHARED): the expected numbers are the book's";
+        if ("1".equals(System.getenv("CHARLM_REQUIRE_REFERENCE"))) org.junit.jupiter.api.Assertions.fail(msg);
+        org.junit.jupiter.api.Assumptions.assumeTrue(false, msg);
+        throw new IllegalStateException("unreachable");
+    }
+
     public static Optional<Path> tinyShakespeare() {
         return sharedDir().map(d -> d.resolve("data/tinyshakespeare.txt")).filter(Files::isRegularFile);
     }

@@ -3,7 +3,6 @@ package charlm.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import charlm.CharlmException;
 import charlm.data.Corpus;
@@ -14,6 +13,7 @@ import charlm.kernels.Workers;
 import charlm.model.ModelConfig;
 import charlm.model.RnnModel;
 import charlm.testing.Fixtures;
+import charlm.settings.Settings;
 import charlm.testing.SharedData;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,14 +28,14 @@ class TrainerTest {
     private record Run(RnnModel model, List<EpochStats> epochs) {
     }
 
-    private Run train(Corpus corpus, int hiddens, TrainConfig config, int threads) {
+    private Run train(Corpus corpus, int hiddens, Settings config, int threads) {
         return train(corpus, ModelConfig.chapter(corpus.vocab().size(), hiddens), config, threads);
     }
 
-    private Run train(Corpus corpus, ModelConfig model, TrainConfig config, int threads) {
+    private Run train(Corpus corpus, ModelConfig model, Settings config, int threads) {
         try (Workers workers = new Workers(threads)) {
             RnnModel m = new RnnModel(model, Kernels.get(), workers);
-            Rng rng = new Rng(config.seed());
+            Rng rng = new Rng(config.get(TrainingSettings.SEED));
             m.initialize(rng);
             List<EpochStats> epochs = new ArrayList<>();
             new Trainer(m, config, corpus.tokens(), null, rng).run(epochs::add);
@@ -43,12 +43,17 @@ class TrainerTest {
         }
     }
 
+    /** The book's settings with a few changed. */
+    static Settings settings(int batch, int steps, int epochs, Double clip, Sampling sampling, boolean detach, long seed) {
+        return TrainingSettings.book().with(TrainingSettings.BATCH_SIZE, batch).with(TrainingSettings.NUM_STEPS, steps)
+                .with(TrainingSettings.EPOCHS, epochs).with(TrainingSettings.CLIP, clip).with(TrainingSettings.SAMPLING, sampling)
+                .with(TrainingSettings.DETACH, detach).with(TrainingSettings.SEED, seed);
+    }
+
     @Test
     void twentyEpochsOfTheBookConfigLandWithinTenPercentOfTheReference() {
-        var book = SharedData.timeMachine();
-        assumeTrue(book.isPresent(), "needs shared/data/timemachine.txt (set -Dcharlm.shared=DIR): the reference number is on the book");
-        Corpus corpus = Corpus.load(book.get(), Tokenizer.LETTERS, 10_000);
-        Run run = train(corpus, 512, TrainConfig.book().withEpochs(20), 2);
+        Corpus corpus = Corpus.load(SharedData.requireTimeMachine(), Tokenizer.LETTERS, 10_000);
+        Run run = train(corpus, 512, TrainingSettings.book().with(TrainingSettings.EPOCHS, 20), 2);
         double reference = Fixtures.number("book20.train.perplexity"); // about 10.7
         assertThat(run.epochs()).hasSize(20);
         assertThat(run.epochs().get(19).perplexity()).isCloseTo(reference, within(0.1 * reference));
@@ -59,24 +64,24 @@ class TrainerTest {
     void everySamplingSchemeLearns() {
         Corpus corpus = Corpus.load(SharedData.textFile(dir), Tokenizer.LETTERS, 10_000);
         for (Sampling s : Sampling.values()) {
-            Run run = train(corpus, 64, new TrainConfig(16, 20, 15, 1.0, 1.0, s, true, 3), 1);
+            Run run = train(corpus, 64, settings(16, 20, 15, Double.valueOf(1.0), s, true, 3), 1);
             double first = run.epochs().get(0).perplexity(), last = run.epochs().get(14).perplexity();
             assertThat(last).as(s.name()).isLessThan(first * 0.8);
             assertThat(run.epochs().get(14).tokensPerSec()).isPositive();
         }
-        Run noDetach = train(corpus, 64, new TrainConfig(16, 20, 15, 1.0, 1.0, Sampling.SEQUENTIAL, false, 3), 1);
+        Run noDetach = train(corpus, 64, settings(16, 20, 15, Double.valueOf(1.0), Sampling.SEQUENTIAL, false, 3), 1);
         assertThat(noDetach.epochs().get(14).perplexity()).isLessThan(noDetach.epochs().get(0).perplexity() * 0.8);
     }
 
     @Test
     void sameSeedGivesBitIdenticalRunsWhateverTheThreadCount() {
         Corpus corpus = Corpus.load(SharedData.textFile(dir), Tokenizer.LETTERS, 5_000);
-        TrainConfig c = new TrainConfig(32, 35, 3, 1.0, 1.0, Sampling.RANDOM, true, 9);
+        Settings c = settings(32, 35, 3, Double.valueOf(1.0), Sampling.RANDOM, true, 9);
         Run a = train(corpus, 96, c, 2), b = train(corpus, 96, c, 2), one = train(corpus, 96, c, 1);
         assertThat(b.model().params.data).containsExactly(a.model().params.data);
         assertThat(one.model().params.data).containsExactly(a.model().params.data);
         for (int e = 0; e < 3; e++) assertThat(one.epochs().get(e).perplexity()).isEqualTo(a.epochs().get(e).perplexity());
-        Run other = train(corpus, 96, new TrainConfig(32, 35, 3, 1.0, 1.0, Sampling.RANDOM, true, 10), 2);
+        Run other = train(corpus, 96, settings(32, 35, 3, Double.valueOf(1.0), Sampling.RANDOM, true, 10), 2);
         assertThat(other.model().params.data).isNotEqualTo(a.model().params.data);
     }
 
@@ -86,7 +91,7 @@ class TrainerTest {
         // ReLU with a recurrent matrix of spectral radius ≈ 50 and no clipping: the state grows ~50× per
         // step and overflows float within the first minibatch of 40 steps.
         ModelConfig relu = new ModelConfig(corpus.vocab().size(), 64, charlm.model.Activation.RELU, charlm.model.InputKind.ONEHOT, 0);
-        TrainConfig wild = new TrainConfig(16, 40, 5, 1.0, Double.POSITIVE_INFINITY, Sampling.SEQUENTIAL, true, 1);
+        Settings wild = settings(16, 40, 5, Double.POSITIVE_INFINITY, Sampling.SEQUENTIAL, true, 1).with(TrainingSettings.ACTIVATION, charlm.model.Activation.RELU);
         try (Workers workers = Workers.serial()) {
             RnnModel m = new RnnModel(relu, Kernels.get(), workers);
             Rng rng = new Rng(1);
