@@ -41,10 +41,13 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
             model.initialize(rng);
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             double[] speeds = new double[epochs];
-            EpochStats last = trainer.run(s -> {
+            EpochStats[] lastEpoch = new EpochStats[1];
+            trainer.run(s -> {
                 speeds[s.epoch() - 1] = s.tokensPerSec();
+                lastEpoch[0] = s;
                 w.println(TrainCommand.line(s));
             });
+            EpochStats last = lastEpoch[0];
             double median = TrainCommand.median(speeds);
             w.printf(Locale.ROOT, "bench: %.1f tokens/s (median of %d epochs; final perplexity %.3f) batch %d, steps %d, hiddens %d, vocab %d, "
                             + "sampling %s, %s%n", median, epochs, last.perplexity(), settings.get(TrainingSettings.BATCH_SIZE),

@@ -14,6 +14,12 @@ import picocli.CommandLine.Command;
         subcommands = {TrainCommand.class, GenerateCommand.class, EvalCommand.class, BenchCommand.class, SweepCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
+    /** When the command line now running was started (System.nanoTime()): --time-limit counts the whole command. */
+    private static volatile long started = System.nanoTime();
+
+    static long started() {
+        return started;
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -31,6 +37,7 @@ public final class Main implements Runnable {
 
     /** Runs a command line with the given streams; returns the exit code. */
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        started = System.nanoTime();
         CommandLine cl = new CommandLine(new Main());
         for (CommandLine sub : cl.getSubcommands().values()) {
             if (sub.getCommand() instanceof UsesSettings u) u.settingOptions().addTo(sub.getCommandSpec());

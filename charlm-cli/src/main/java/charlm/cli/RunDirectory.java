@@ -3,6 +3,7 @@ package charlm.cli;
 import charlm.CharlmException;
 import charlm.io.AtomicFiles;
 import charlm.train.EpochStats;
+import charlm.train.Evaluation;
 import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
@@ -23,10 +24,13 @@ import java.util.stream.Stream;
  * under a temporary name and renamed, so a crash never leaves half a file.
  */
 final class RunDirectory {
-    static final String CONFIG = "config.json", METRICS = "metrics.csv", PLOT = "perplexity.png", MODEL = "model.safetensors";
+    static final String CONFIG = "config.json", METRICS = "metrics.csv", STEPS = "steps.csv", PLOT = "perplexity.png",
+            MODEL = "model.safetensors", BEST = "best.safetensors";
+    private static final String STEPS_HEADER = "step,epoch,tokens,train_loss,lr,val_perplexity,eval_seconds";
 
     final Path dir;
     private final List<EpochStats> history = new ArrayList<>();
+    private final List<Evaluation> evaluations = new ArrayList<>();
 
     private RunDirectory(Path dir) {
         this.dir = dir;
@@ -65,8 +69,11 @@ final class RunDirectory {
         return e.getMessage() != null ? e.getMessage() : "not allowed";
     }
 
-    /** An existing run, its metrics.csv read back up to (and including) epoch `done`; later rows are dropped. */
-    static RunDirectory resume(Path dir, int done) {
+    /**
+     * An existing run, its metrics.csv read back up to (and including) epoch `done` and its steps.csv up
+     * to step `step`; later rows (written after the checkpoint) are dropped.
+     */
+    static RunDirectory resume(Path dir, int done, long step) {
         RunDirectory run = new RunDirectory(dir);
         removeStaleTemporaries(dir);
         Path csv = dir.resolve(METRICS);
@@ -86,6 +93,21 @@ final class RunDirectory {
         }
         if (run.history.size() != done) {
             throw new CharlmException(csv + " has " + run.history.size() + " epochs but the checkpoint " + done + "; the run folder is damaged");
+        }
+        Path steps = dir.resolve(STEPS);
+        try {
+            if (Files.isRegularFile(steps)) {
+                List<String> lines = Files.readAllLines(steps);
+                for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+                    String[] f = line.split(",");
+                    long at = Long.parseLong(f[0]);
+                    if (at > step) break;
+                    run.evaluations.add(new Evaluation(at, Double.parseDouble(f[1]), Long.parseLong(f[2]), Double.parseDouble(f[3]),
+                            Double.parseDouble(f[4]), Double.parseDouble(f[5]), false, Double.parseDouble(f[6])));
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            throw new CharlmException("cannot read " + steps + " to continue it (" + e.getMessage() + ")");
         }
         return run;
     }
@@ -134,6 +156,21 @@ final class RunDirectory {
 
     List<EpochStats> history() {
         return history;
+    }
+
+    /** Adds a held-out scoring and rewrites steps.csv whole, atomically. */
+    void recordEvaluation(Evaluation e) throws IOException {
+        evaluations.add(e);
+        StringBuilder b = new StringBuilder(STEPS_HEADER).append('\n');
+        for (Evaluation v : evaluations) {
+            b.append(v.step()).append(',').append(String.format(Locale.ROOT, "%.4f,%d,%.6f,%.6g,%.6f,%.2f", v.epochs(), v.tokens(),
+                    v.trainLoss(), v.lr(), v.valPerplexity(), v.seconds())).append('\n');
+        }
+        AtomicFiles.writeString(file(STEPS), b.toString());
+    }
+
+    List<Evaluation> evaluations() {
+        return evaluations;
     }
 
     /** The recorded epoch with the lowest held-out perplexity; call only when one is recorded. */

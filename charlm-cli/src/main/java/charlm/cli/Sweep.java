@@ -184,13 +184,14 @@ final class Sweep {
             RnnModel model = new RnnModel(TrainingSettings.modelConfig(s, data.corpus().vocab().size()), engine.kernels(), engine.workers());
             Rng rng = new Rng(s.get(TrainingSettings.SEED));
             model.initialize(rng);
-            EpochStats last = new Trainer(model, s, data.train(), data.validation(), rng).run(e -> {
+            new Trainer(model, s, data.train(), data.validation(), rng).run(e -> {
                 try {
                     run.recordEpoch(e);
                 } catch (IOException ex) {
                     throw new java.io.UncheckedIOException(ex);
                 }
             });
+            EpochStats last = run.history().get(run.history().size() - 1);
             EpochStats best = run.bestValidation();
             result.put("status", "done");
             result.put("train_perplexity", last.perplexity());
@@ -206,7 +207,7 @@ final class Sweep {
         }
         result.put("seconds", (System.nanoTime() - start) / 1e9);
         result.put("settings", s.toJson());
-        if (!run.history().isEmpty()) PerplexityPlot.write(run.file(RunDirectory.PLOT), run.history(), "trial " + t.name());
+        if (!run.history().isEmpty()) PerplexityPlot.write(run.file(RunDirectory.PLOT), run.history(), run.evaluations(), "trial " + t.name());
         AtomicFiles.writeString(trialDir.resolve(RESULT), Json.pretty(result));
         return result;
     }

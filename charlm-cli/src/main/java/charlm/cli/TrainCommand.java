@@ -10,6 +10,8 @@ import charlm.model.RnnModel;
 import charlm.settings.Setting;
 import charlm.settings.Settings;
 import charlm.train.EpochStats;
+import charlm.train.Evaluation;
+import charlm.train.Progress;
 import charlm.train.Trainer;
 import charlm.train.TrainingListener;
 import charlm.train.TrainingSettings;
@@ -25,6 +27,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -73,6 +77,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             Rng rng = new Rng(settings.get(TrainingSettings.SEED));
             model.initialize(rng);
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
+            trainer.countTimeFrom(Main.started());
             RunDirectory run = RunDirectory.prepare(outDir, force);
             run.writeConfig(Json.pretty(config(data, engine, settings)));
             return train(data, engine, trainer, run, null);
@@ -120,7 +125,8 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             Checkpoint.Loaded loaded = Checkpoint.load(file, engine.kernels(), engine.workers());
             Trainer trainer = new Trainer(loaded.model(), settings, data.train(), data.validation(), new Rng(0));
             trainer.restore(loaded.training());
-            RunDirectory run = RunDirectory.resume(dir, done);
+            trainer.countTimeFrom(Main.started());
+            RunDirectory run = RunDirectory.resume(dir, done, loaded.training().step());
             Map<String, Object> config = config(data, engine, settings);
             config.put("resumed_from_epoch", done);
             run.writeConfig(Json.pretty(config));
@@ -140,41 +146,120 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 resumedFrom == null ? "training on" : "resuming at epoch " + resumedFrom + " on", data.file(), data.train().length,
                 data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().cliName(),
                 model.config.hiddens(), model.config.layers(), engine.describe(), run.dir);
-        TrainingListener progress = s -> {
-            if (s.epoch() % 10 == 0) w.println(predictor.greedy(prefix, 50));
-            w.println(line(s));
-            try {
-                run.recordEpoch(s);
-                if (checkpointEvery > 0 && s.epoch() % checkpointEvery == 0 && s.epoch() < epochs) {
-                    save(run, trainer, vocab);
-                    writePlot(run);
+        ProgressLine progress = new ProgressLine(w, Boolean.getBoolean("charlm.terminal"));
+        TrainingListener listener = new TrainingListener() {
+            @Override
+            public void onMinibatch(Progress p) {
+                progress.update(p);
+            }
+
+            @Override
+            public void onEvaluation(Evaluation e) {
+                try {
+                    if (e.best()) Checkpoint.save(run.file(RunDirectory.BEST), model, vocab, settings, null);
+                    run.recordEvaluation(e);
+                    if (settings.get(TrainingSettings.EVAL_EVERY) > 0 || e.epochs() != Math.rint(e.epochs())) {
+                        progress.println(String.format(Locale.ROOT, "step %d (epoch %.2f): held-out perplexity %.3f (%.4f nats/char)%s",
+                                e.step(), e.epochs(), e.valPerplexity(), Math.log(e.valPerplexity()), e.best() ? ", best so far" : ""));
+                    }
+                } catch (IOException ex) {
+                    throw new UncheckedIOException(ex);
                 }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            }
+
+            @Override
+            public void onEpoch(EpochStats s) {
+                if (s.epoch() % 10 == 0) progress.println(predictor.greedy(prefix, 50));
+                progress.println(line(s));
+                try {
+                    run.recordEpoch(s);
+                    if (checkpointEvery > 0 && s.epoch() % checkpointEvery == 0 && s.epoch() < epochs) {
+                        save(run, trainer, vocab);
+                        writePlot(run);
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
             }
         };
+        // Ctrl-C (or a kill's SIGTERM) asks the trainer to stop after the minibatch in progress and waits
+        // while the checkpoint below is written; the JVM then exits with 128 + the signal (130 for SIGINT).
+        CountDownLatch written = new CountDownLatch(1);
+        Thread onSignal = new Thread(() -> {
+            trainer.requestStop();
+            try {
+                written.await(120, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "charlm-stop");
+        Runtime.getRuntime().addShutdownHook(onSignal);
         try {
-            trainer.run(progress);
-        } catch (CharlmException e) {
-            // Diverged: keep what the finished epochs showed; the last checkpoint stays as it was.
-            writePlot(run);
-            throw e;
-        } catch (UncheckedIOException e) {
-            throw new CharlmException("cannot write to " + run.dir + ": " + e.getCause().getMessage(), e);
+            Trainer.Stop stop;
+            try {
+                stop = trainer.run(listener);
+                progress.clear();
+                if (stop != Trainer.Stop.INTERRUPTED && data.validation() != null && !trainer.scoredAtCurrentStep() && trainer.step() > 0) {
+                    trainer.evaluateNow(listener); // stopped inside an epoch: score where it stopped
+                }
+                // While the JVM shuts down (Ctrl-C) the plot cannot be drawn; the resumed run draws it.
+                if (stop != Trainer.Stop.INTERRUPTED) writePlot(run);
+                if (trainer.canSaveState()) save(run, trainer, vocab);
+            } catch (CharlmException e) {
+                // Diverged: keep what the finished epochs showed; the last checkpoint stays as it was.
+                progress.clear();
+                writePlot(run);
+                throw e;
+            } catch (UncheckedIOException e) {
+                throw new CharlmException("cannot write to " + run.dir + ": " + e.getCause().getMessage(), e);
+            }
+            report(w, run, trainer, engine, stop);
+            if (stop == Trainer.Stop.INTERRUPTED) {
+                w.println((trainer.canSaveState() ? "interrupted; wrote a checkpoint at step " + trainer.step()
+                        : "interrupted; without detaching only an epoch's end can be saved, so the last checkpoint stays as it was")
+                        + "; continue with: charlm train --resume " + run.dir);
+                w.flush();
+                return 130;
+            }
+            w.println(predictor.greedy(prefix, 50));
+            w.println(predictor.greedy("traveller", 50));
+            w.println("wrote " + run.dir);
+            w.flush();
+            return 0;
+        } finally {
+            written.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(onSignal);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it is what waits for us
+            }
         }
-        writePlot(run);
-        save(run, trainer, vocab);
-        EpochStats last = run.history().get(run.history().size() - 1);
-        w.printf(Locale.ROOT, "perplexity %.2f, %.1f tokens/s (median of %d epochs), %s%n", last.perplexity(),
-                medianSpeed(run), run.history().size(), engine.describe());
-        if (last.hasValidation()) {
-            EpochStats best = run.bestValidation();
+    }
+
+    /** The run's summary lines: why it stopped, the last epoch's perplexity and speed, the held-out scores. */
+    private static void report(PrintWriter w, RunDirectory run, Trainer trainer, KernelsAndThreads engine, Trainer.Stop stop) {
+        switch (stop) {
+            case MAX_STEPS -> w.println("stopped at --max-steps, step " + trainer.step());
+            case TIME_LIMIT -> w.println("stopped at --time-limit, step " + trainer.step());
+            case PATIENCE -> w.println("stopped early: no better held-out score in the last --patience evaluations");
+            default -> { }
+        }
+        if (!run.history().isEmpty()) {
+            EpochStats last = run.history().get(run.history().size() - 1);
+            w.printf(Locale.ROOT, "perplexity %.2f, %.1f tokens/s (median of %d epochs), %s%n", last.perplexity(),
+                    medianSpeed(run), run.history().size(), engine.describe());
+        }
+        List<Evaluation> scores = run.evaluations();
+        if (!scores.isEmpty()) {
+            Evaluation last = scores.get(scores.size() - 1);
+            Evaluation best = scores.stream().min(java.util.Comparator.comparingDouble(Evaluation::valPerplexity)).orElseThrow();
+            w.printf(Locale.ROOT, "validation perplexity %.3f, %.4f nats/char (best %.3f, %.4f nats/char, at step %d, epoch %.2f)%n",
+                    last.valPerplexity(), Math.log(last.valPerplexity()), best.valPerplexity(), Math.log(best.valPerplexity()), best.step(),
+                    best.epochs());
+        } else if (!run.history().isEmpty() && run.history().get(0).hasValidation()) {
+            EpochStats last = run.history().get(run.history().size() - 1), best = run.bestValidation();
             w.printf(Locale.ROOT, "validation perplexity %.2f (best %.2f at epoch %d)%n", last.valPerplexity(), best.valPerplexity(), best.epoch());
         }
-        w.println(predictor.greedy(prefix, 50));
-        w.println(predictor.greedy("traveller", 50));
-        w.println("wrote " + run.dir);
-        return 0;
     }
 
     /** The checkpoint: parameters plus everything a resumed run needs to continue bit for bit. */
@@ -199,9 +284,10 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
     }
 
     private void writePlot(RunDirectory run) throws IOException {
-        if (run.history().isEmpty()) return;
-        if (!PerplexityPlot.write(run.file(RunDirectory.PLOT), run.history(), "charlm: perplexity by epoch") && !plotWarned) {
-            spec.commandLine().getErr().println("charlm: " + PerplexityPlot.NO_FONTS);
+        if (run.history().isEmpty() && run.evaluations().isEmpty()) return;
+        var problem = PerplexityPlot.write(run.file(RunDirectory.PLOT), run.history(), run.evaluations(), "charlm: perplexity by epoch");
+        if (problem.isPresent() && !plotWarned) {
+            spec.commandLine().getErr().println("charlm: " + problem.get());
             plotWarned = true;
         }
     }

@@ -41,6 +41,8 @@ public final class Checkpoint {
     /** Format 1's separate model keys, read from old files only. */
     private static final List<String> FORMAT_1_MODEL_KEYS = List.of("cell", "layers", "activation", "input", "embed_dim", "tokenizer");
     private static final String OPTIMIZER_PREFIX = "opt.";
+    /** The state a run carries into its next minibatch, saved inside an epoch. */
+    private static final String CARRIED = "train.carried";
 
     private Checkpoint() {
     }
@@ -73,8 +75,20 @@ public final class Checkpoint {
         meta.put("settings", Json.write(TrainingSettings.describing(settings, model.config).toJson()));
         if (training != null) {
             meta.put("epoch", Integer.toString(training.epochsDone()));
+            meta.put("batch_in_epoch", Integer.toString(training.batchInEpoch()));
             meta.put("step", Long.toString(training.step()));
             meta.put("rng_state", encodeRng(training.rng()));
+            // Wall time only where a time limit needs it: otherwise equal runs write equal files.
+            if (settings.get(TrainingSettings.TIME_LIMIT) != null) meta.put("seconds", Double.toString(training.seconds()));
+            meta.put("best_val", Double.toString(training.bestValidation()));
+            meta.put("evals_since_best", Integer.toString(training.evalsSinceBest()));
+            if (training.batchInEpoch() > 0) {
+                meta.put("epoch_rng_state", encodeRng(training.epochStartRng()));
+                meta.put("epoch_loss_sum", Double.toString(training.epochLossSum()));
+                meta.put("epoch_tokens", Long.toString(training.epochTokens()));
+                meta.put("epoch_seconds", Double.toString(training.epochSeconds()));
+                tensors.put(CARRIED, new Safetensors.Tensor(new int[] {training.carried().length}, training.carried()));
+            }
             for (Map.Entry<String, float[]> slot : training.optimizer().entrySet()) {
                 for (Parameters.Tensor t : p.tensors()) {
                     tensors.put(OPTIMIZER_PREFIX + slot.getKey() + "." + t.name(), new Safetensors.Tensor(t.shape().clone(), p.read(t, slot.getValue())));
@@ -172,15 +186,38 @@ public final class Checkpoint {
     /** The training state, when the file has one (a run's own checkpoint); else null. */
     private static TrainerState training(Safetensors.Contents c, Map<String, String> meta, String where, RnnModel model, ModelConfig config) {
         if (!meta.containsKey("epoch") || !meta.containsKey("rng_state")) return null;
-        int epoch;
-        long step;
+        String damaged = where + " has a damaged training state (%s); it cannot be resumed";
+        int epoch, batch, evalsSinceBest;
+        long step, epochTokens;
+        double seconds, bestVal, epochLoss, epochSeconds;
         try {
             epoch = Integer.parseInt(meta.get("epoch"));
+            batch = Integer.parseInt(meta.getOrDefault("batch_in_epoch", "0"));
             step = Long.parseLong(meta.getOrDefault("step", "0"));
+            seconds = Double.parseDouble(meta.getOrDefault("seconds", "0"));
+            bestVal = Double.parseDouble(meta.getOrDefault("best_val", "Infinity"));
+            evalsSinceBest = Integer.parseInt(meta.getOrDefault("evals_since_best", "0"));
+            epochLoss = Double.parseDouble(meta.getOrDefault("epoch_loss_sum", "0"));
+            epochTokens = Long.parseLong(meta.getOrDefault("epoch_tokens", "0"));
+            epochSeconds = Double.parseDouble(meta.getOrDefault("epoch_seconds", "0"));
         } catch (NumberFormatException e) {
-            throw new CharlmException(where + " has a damaged epoch or step entry; it cannot be resumed");
+            throw new CharlmException(String.format(damaged, e.getMessage()));
         }
-        if (epoch < 0 || step < 0) throw new CharlmException(where + " has a damaged epoch or step entry; it cannot be resumed");
+        if (epoch < 0 || batch < 0 || step < 0 || evalsSinceBest < 0 || epochTokens < 0) {
+            throw new CharlmException(String.format(damaged, "a negative count"));
+        }
+        long[] epochRng = null;
+        float[] carried = null;
+        if (batch > 0) {
+            if (!meta.containsKey("epoch_rng_state")) throw new CharlmException(String.format(damaged, "no epoch_rng_state"));
+            epochRng = decodeRng(meta.get("epoch_rng_state"), where);
+            Safetensors.Tensor t = require(c, where, CARRIED);
+            // (layers, slots, B, H) for the run's B, which the trainer checks against its own
+            if (t.values().length == 0 || t.values().length % config.stateSize(1) != 0) {
+                throw new CharlmException(String.format(damaged, "train.carried has the wrong size"));
+            }
+            carried = t.values();
+        }
         Map<String, float[]> optimizer = new LinkedHashMap<>();
         for (String name : c.tensors().keySet()) {
             if (!name.startsWith(OPTIMIZER_PREFIX)) continue;
@@ -199,7 +236,8 @@ public final class Checkpoint {
         for (String slot : optimizer.keySet()) {
             for (Parameters.Tensor t : model.params.tensors()) require(c, where, OPTIMIZER_PREFIX + slot + "." + t.name());
         }
-        return new TrainerState(epoch, step, decodeRng(meta.get("rng_state"), where), optimizer);
+        return new TrainerState(epoch, batch, step, decodeRng(meta.get("rng_state"), where), epochRng, carried, epochLoss, epochTokens,
+                epochSeconds, seconds, bestVal, evalsSinceBest, optimizer);
     }
 
     /** Copies tensor name of the file into t's place of the flat array into, after checking its shape. */

@@ -209,6 +209,54 @@ public interface ValueType<T> {
         }
     };
 
+    /**
+     * A length of time: a number with a unit, s, m or h, or several ("90s", "10m", "1h30m"); a bare
+     * number is seconds. Null (no value) means no limit.
+     */
+    ValueType<java.time.Duration> DURATION = new ValueType<>() {
+        @Override
+        public java.time.Duration parse(String text) {
+            String t = text.strip().toLowerCase(Locale.ROOT);
+            if (t.isEmpty()) throw new IllegalArgumentException();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)([smh]?)").matcher(t);
+            double seconds = 0;
+            int at = 0;
+            while (at < t.length() && m.find(at) && m.start() == at) {
+                if (m.group(2).isEmpty() && m.end() != t.length()) throw new IllegalArgumentException();
+                double v = Double.parseDouble(m.group(1));
+                seconds += switch (m.group(2)) {
+                    case "h" -> v * 3600;
+                    case "m" -> v * 60;
+                    default -> v;
+                };
+                at = m.end();
+            }
+            if (at != t.length() || !(seconds < 1e9)) throw new IllegalArgumentException();
+            return java.time.Duration.ofMillis(Math.round(seconds * 1000));
+        }
+
+        @Override
+        public Object toJson(java.time.Duration value) {
+            return value == null ? null : format(value);
+        }
+
+        @Override
+        public java.time.Duration fromJson(Object json) {
+            if (json == null) return null;
+            if (json instanceof String s) return parse(s);
+            throw new IllegalArgumentException();
+        }
+
+        @Override
+        public String format(java.time.Duration value) {
+            if (value == null) return "none";
+            long ms = value.toMillis();
+            if (ms % 1000 != 0) return formatNumber(ms / 1000.0) + "s";
+            long s = ms / 1000, h = s / 3600, m = s % 3600 / 60, sec = s % 60;
+            return (h > 0 ? h + "h" : "") + (m > 0 ? m + "m" : "") + (sec > 0 || s == 0 ? sec + "s" : "");
+        }
+    };
+
     /** One of a list of names, read case-insensitively; the list may grow (a registry). */
     static ValueType<String> oneOf(Supplier<List<String>> names) {
         return new ValueType<>() {

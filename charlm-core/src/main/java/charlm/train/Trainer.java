@@ -8,25 +8,38 @@ import charlm.kernels.ArrayPasses;
 import charlm.model.RnnModel;
 import charlm.model.Tape;
 import charlm.settings.Settings;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * The chapter's train_epoch_ch8 / train_ch8: for each minibatch, forward, mean cross-entropy,
- * backward, global-norm clipping, an optimizer step (SGD in the chapter), then the gradient cleared.
+ * backward, global-norm clipping, an optimizer step at the schedule's rate, then the gradient cleared.
  * With sequential partitioning the state is carried across minibatches and detached at each (or,
  * without detaching, gradients flow back through every earlier minibatch of the epoch); with random
- * sampling each minibatch starts from a fresh state. Everything a run needs to continue exactly is in
- * {@link #state()}.
+ * sampling each minibatch starts from a fresh state.
+ *
+ * <p>Beyond the chapter: the held-out text scored every --eval-every minibatches and at each epoch's
+ * end, and the run stopped by --epochs, --max-steps, --time-limit, --patience or {@link #requestStop}.
+ * Everything a run needs to continue exactly, even from the middle of an epoch, is in {@link #state()}.
  */
 public final class Trainer {
+    /** Why a run stopped. */
+    public enum Stop { EPOCHS, MAX_STEPS, TIME_LIMIT, PATIENCE, INTERRUPTED }
+
+    /** Divergence: windows of this many minibatches whose mean loss exceeds twice a uniform guess's and rises. */
+    static final int DIVERGENCE_WINDOW = 10;
+    /** Seconds kept back from a time limit besides the final evaluation: the checkpoints and the plot. */
+    static final double TIME_MARGIN = 2.0;
+
     private final RnnModel model;
     private final Settings settings;
-    private final int batchSize, numSteps, epochs;
+    private final int batchSize, numSteps, epochs, evalEvery, patience;
+    private final long maxSteps;
+    private final Duration timeLimit;
     private final Sampling sampling;
     private final boolean detach;
-    private final double lr;
     private final Sampler sampler;
     private final int[] validation;
     private final Rng rng;
@@ -37,13 +50,32 @@ public final class Trainer {
     private final ArrayPasses passes;
     private final GradientClipping clipping;
     private final Optimizer optimizer;
-    private int epochsDone;
+    private final LearningRate schedule;
+    private final long horizon;              // steps over which the schedule runs, when it runs over steps
+    private final double uniformLoss;        // ln V: the loss of a uniform guess
+    private volatile boolean stopRequested;
+    private long clockOrigin = System.nanoTime();
+
+    // Where the run is; all of it is in state().
+    private int epochsDone, batchInEpoch, batchesInEpoch;
     private long step;
+    private long[] epochStartRng;
+    private double epochLossSum, epochSeconds;
+    private double secondsBefore;            // wall time of the earlier parts of a resumed run
+    private long epochTokens;
+    private double bestValidation = Double.POSITIVE_INFINITY;
+    private int evalsSinceBest;
+    // Not saved: reporting and the divergence watch.
+    private double lossSinceEval;
+    private int batchesSinceEval;
+    private double windowSum, lastWindowMean = Double.NaN;
+    private int windowCount;
+    private double reserve = TIME_MARGIN;
 
     /**
      * @param settings   the run's settings (see {@link TrainingSettings}); the model was built from them
      * @param tokens     the training stream
-     * @param validation held-out stream for per-epoch perplexity, or null
+     * @param validation held-out stream, or null
      * @param rng        the run's generator, already used for initialisation
      */
     public Trainer(RnnModel model, Settings settings, int[] tokens, int[] validation, Rng rng) {
@@ -53,9 +85,12 @@ public final class Trainer {
         this.batchSize = settings.get(TrainingSettings.BATCH_SIZE);
         this.numSteps = settings.get(TrainingSettings.NUM_STEPS);
         this.epochs = settings.get(TrainingSettings.EPOCHS);
+        this.maxSteps = settings.get(TrainingSettings.MAX_STEPS);
+        this.timeLimit = settings.get(TrainingSettings.TIME_LIMIT);
+        this.evalEvery = settings.get(TrainingSettings.EVAL_EVERY);
+        this.patience = settings.get(TrainingSettings.PATIENCE);
         this.sampling = settings.get(TrainingSettings.SAMPLING);
         this.detach = settings.get(TrainingSettings.DETACH);
-        this.lr = settings.get(TrainingSettings.LR);
         this.sampler = sampling == Sampling.RANDOM
                 ? Sampler.random(tokens, batchSize, numSteps)
                 : Sampler.sequential(tokens, batchSize, numSteps);
@@ -68,7 +103,12 @@ public final class Trainer {
         tapes.add(model.newTape(batchSize, numSteps));
         this.passes = new ArrayPasses(model.workers());
         this.clipping = new GradientClipping(passes, settings.get(TrainingSettings.CLIP));
-        this.optimizer = Optimizers.create(settings, model.params.size(), model.workers());
+        this.optimizer = Optimizers.create(settings, model.params, model.workers());
+        this.schedule = Schedules.create(settings);
+        // The schedule's horizon in steps: --max-steps, else the epochs at the nominal minibatches per epoch.
+        long perEpoch = Math.max(1, (tokens.length - 1L) / batchSize / numSteps);
+        this.horizon = maxSteps > 0 ? maxSteps : epochs * perEpoch;
+        this.uniformLoss = Math.log(model.config.vocabSize());
         model.params.zeroGrad();
     }
 
@@ -97,40 +137,166 @@ public final class Trainer {
         return optimizer;
     }
 
-    /** Trains the remaining epochs up to the settings' epochs, reporting each; returns the last epoch's stats. */
-    public EpochStats run(TrainingListener listener) {
-        EpochStats last = null;
-        while (epochsDone < epochs) {
-            last = trainEpoch();
-            listener.onEpoch(last);
-        }
-        if (last != null) listener.onEnd(last);
-        return last;
+    /** The lowest held-out perplexity scored so far (infinity before the first). */
+    public double bestValidation() {
+        return bestValidation;
     }
 
-    /** One pass over the corpus. */
-    public EpochStats trainEpoch() {
-        int epoch = epochsDone + 1;
-        long start = System.nanoTime();
-        int batches = sampler.startEpoch(rng);
-        int perBatch = batchSize * numSteps;
-        double lossSum = 0;
-        long tokens = 0;
-        Arrays.fill(state, 0f);
-        while (!detach && tapes.size() < batches) tapes.add(model.newTape(batchSize, numSteps));
-        for (int k = 0; k < batches; k++) {
-            double loss = trainMinibatch(epoch, k);
-            lossSum += loss * perBatch;
-            tokens += perBatch;
+    /** Counts --time-limit from this System.nanoTime() (the command's start) rather than from the trainer's making. */
+    public void countTimeFrom(long nanoOrigin) {
+        this.clockOrigin = nanoOrigin;
+    }
+
+    /** Asks a run to stop after the minibatch in progress (from any thread, e.g. on Ctrl-C). */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Whether {@link #state()} can be taken now: always at an epoch's end; inside one only when the state is detached. */
+    public boolean canSaveState() {
+        return batchInEpoch == 0 || detach;
+    }
+
+    /**
+     * Trains until a limit is reached, reporting each minibatch, evaluation and epoch; returns why it
+     * stopped. A diverging run throws a CharlmException with exit code 3 instead.
+     */
+    public Stop run(TrainingListener listener) {
+        if (timeLimit != null) reserve = TIME_MARGIN + expectedEvaluationSeconds();
+        EpochStats last = null;
+        Stop stop;
+        while (true) {
+            if (batchInEpoch == 0 && epochsDone >= epochs) {
+                stop = Stop.EPOCHS;
+                break;
+            }
+            if (maxSteps > 0 && step >= maxSteps) {
+                stop = Stop.MAX_STEPS;
+                break;
+            }
+            if (timeLimit != null && secondsUsed() >= timeLimit.toMillis() / 1000.0 - reserve) {
+                stop = Stop.TIME_LIMIT;
+                break;
+            }
+            if (patience > 0 && evalsSinceBest >= patience) {
+                stop = Stop.PATIENCE;
+                break;
+            }
+            if (stopRequested) {
+                stop = Stop.INTERRUPTED;
+                break;
+            }
+            if (batchInEpoch == 0) beginEpoch();
+            long t0 = System.nanoTime();
+            double lr = rate();
+            double loss = trainMinibatch(batchInEpoch, lr);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            batchInEpoch++;
+            epochSeconds += seconds;
+            listener.onMinibatch(new Progress(epochsDone + 1, batchInEpoch, batchesInEpoch, step, loss, lr,
+                    epochTokens / epochSeconds, secondsUsed(), secondsLeft()));
+            boolean epochEnds = batchInEpoch == batchesInEpoch;
+            if (validation != null && (epochEnds || evalEvery > 0 && step % evalEvery == 0)) evaluate(listener, lr);
+            if (epochEnds) {
+                last = finishEpoch();
+                listener.onEpoch(last);
+            }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double val = validation == null ? Double.NaN : Evaluator.perplexity(model, validation);
-        epochsDone = epoch;
-        return new EpochStats(epoch, Math.exp(lossSum / tokens), tokens / seconds, val, seconds);
+        listener.onEnd(last, stop);
+        return stop;
+    }
+
+    /** Seconds since the command started, counting the earlier parts of a resumed run. */
+    private double secondsUsed() {
+        return secondsBefore + (System.nanoTime() - clockOrigin) / 1e9;
+    }
+
+    /** A guess at the seconds the run has left, for progress lines. */
+    private double secondsLeft() {
+        double perBatch = epochSeconds / Math.max(1, batchInEpoch);
+        double left = Double.POSITIVE_INFINITY;
+        if (batchesInEpoch > 0) left = ((double) (epochs - epochsDone - 1) * batchesInEpoch + batchesInEpoch - batchInEpoch) * perBatch;
+        if (maxSteps > 0) left = Math.min(left, (maxSteps - step) * perBatch);
+        if (timeLimit != null) left = Math.min(left, timeLimit.toMillis() / 1000.0 - secondsUsed());
+        return Math.max(0, left);
+    }
+
+    /** Seconds one scoring of the held-out text will take, timed on a sample of it. */
+    private double expectedEvaluationSeconds() {
+        if (validation == null) return 0;
+        int n = Math.min(validation.length, 2_000);
+        long t0 = System.nanoTime();
+        Evaluator.perplexity(model, Arrays.copyOf(validation, Math.max(2, n)));
+        double perToken = (System.nanoTime() - t0) / 1e9 / n;
+        return 1.2 * perToken * validation.length;
+    }
+
+    /** The rate for the next step, from the schedule: over the steps, or over the time limit when there is one and no --max-steps. */
+    private double rate() {
+        long next = step + 1;
+        int warmup = settings.get(TrainingSettings.WARMUP_STEPS);
+        double progress;
+        if (timeLimit != null && maxSteps == 0) {
+            double budget = timeLimit.toMillis() / 1000.0 - reserve;
+            progress = budget > 0 ? secondsUsed() / budget : 1;
+        } else {
+            progress = horizon > warmup ? (double) (next - warmup) / (horizon - warmup) : 1;
+        }
+        return schedule.at(next, Math.max(0, Math.min(1, progress)), epochsDone + 1);
+    }
+
+    private void beginEpoch() {
+        epochStartRng = rng.state();
+        batchesInEpoch = sampler.startEpoch(rng);
+        Arrays.fill(state, 0f);
+        epochLossSum = 0;
+        epochTokens = 0;
+        epochSeconds = 0;
+        while (!detach && tapes.size() < batchesInEpoch) tapes.add(model.newTape(batchSize, numSteps));
+    }
+
+    private EpochStats finishEpoch() {
+        epochsDone++;
+        batchInEpoch = 0;
+        double val = validation == null ? Double.NaN : lastValidation;
+        return new EpochStats(epochsDone, Math.exp(epochLossSum / epochTokens), epochTokens / epochSeconds, val, epochSeconds);
+    }
+
+    private double lastValidation = Double.NaN;
+    private long lastEvaluationStep = -1;
+
+    /** Whether the held-out text was scored at the current step (false before any scoring in this process). */
+    public boolean scoredAtCurrentStep() {
+        return lastEvaluationStep == step;
+    }
+
+    /** Scores the held-out text now (a run stopped inside an epoch), as --eval-every would. */
+    public void evaluateNow(TrainingListener listener) {
+        if (validation == null) throw new IllegalStateException("no held-out text");
+        evaluate(listener, rate());
+    }
+
+    private void evaluate(TrainingListener listener, double lr) {
+        long t0 = System.nanoTime();
+        double val = Evaluator.perplexity(model, validation);
+        boolean best = val < bestValidation;
+        if (best) {
+            bestValidation = val;
+            evalsSinceBest = 0;
+        } else {
+            evalsSinceBest++;
+        }
+        lastValidation = val;
+        lastEvaluationStep = step;
+        double trainLoss = batchesSinceEval > 0 ? lossSinceEval / batchesSinceEval : Double.NaN;
+        lossSinceEval = 0;
+        batchesSinceEval = 0;
+        listener.onEvaluation(new Evaluation(step, epochsDone + (double) batchInEpoch / batchesInEpoch, (long) step * batchSize * numSteps,
+                trainLoss, lr, val, best, (System.nanoTime() - t0) / 1e9));
     }
 
     /** Minibatch k of the epoch: forward, loss, backward, clip, step, clear; returns its mean loss. */
-    private double trainMinibatch(int epoch, int k) {
+    private double trainMinibatch(int k, double lr) {
         float[] params = model.params.data, grad = model.params.grad;
         sampler.fill(k, batch);
         if (sampling.freshStatePerBatch()) Arrays.fill(state, 0f);
@@ -144,13 +310,41 @@ public final class Trainer {
         }
         double norm = clipping.norm(grad);
         if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
-            throw new CharlmException("training diverged in epoch " + epoch + " (minibatch " + (k + 1) + ": loss " + loss
-                    + ", gradient norm " + norm + "); clip the gradients (--clip 1) or lower the learning rate (--lr)", 3, null);
+            throw diverged(k, "loss " + loss + ", gradient norm " + norm);
         }
+        watchForDivergence(k, loss);
         clipping.clip(grad, norm);
         optimizer.step(params, grad, lr, ++step);
         passes.zero(grad);
+        int tokens = batchSize * numSteps;
+        epochLossSum += loss * tokens;
+        epochTokens += tokens;
+        lossSinceEval += loss;
+        batchesSinceEval++;
         return loss;
+    }
+
+    /**
+     * A loss can grow without bound and stay finite (tanh at a rate far too high reaches perplexities of
+     * 10^100): the run has diverged when the mean loss of a window of minibatches is above twice a uniform
+     * guess's (2 ln V) and above the previous window's.
+     */
+    private void watchForDivergence(int k, double loss) {
+        windowSum += loss;
+        if (++windowCount < DIVERGENCE_WINDOW) return;
+        double mean = windowSum / windowCount;
+        windowSum = 0;
+        windowCount = 0;
+        if (mean > 2 * uniformLoss && mean > lastWindowMean) {
+            throw diverged(k, String.format(java.util.Locale.ROOT, "mean loss %.1f over the last %d minibatches, above twice a uniform guess's "
+                    + "%.2f and rising", mean, DIVERGENCE_WINDOW, uniformLoss));
+        }
+        lastWindowMean = mean;
+    }
+
+    private CharlmException diverged(int k, String what) {
+        return new CharlmException("training diverged in epoch " + (epochsDone + 1) + " (minibatch " + (k + 1) + ": " + what
+                + "); clip the gradients (--clip 1) or lower the learning rate (--lr)", 3, null);
     }
 
     /**
@@ -169,16 +363,32 @@ public final class Trainer {
         }
     }
 
-    /** Where the run stands, for a checkpoint: taken at the end of an epoch. */
+    /** Where the run stands, for a checkpoint. Inside an epoch only when {@link #canSaveState()}. */
     public TrainerState state() {
-        return new TrainerState(epochsDone, step, rng.state(), TrainerState.copy(optimizer.state()));
+        if (!canSaveState()) throw new IllegalStateException("without detaching, a run can be saved at an epoch's end only");
+        return new TrainerState(epochsDone, batchInEpoch, step, rng.state(), batchInEpoch == 0 ? null : epochStartRng.clone(),
+                batchInEpoch == 0 ? null : state.clone(), epochLossSum, epochTokens, epochSeconds, secondsUsed(), bestValidation,
+                evalsSinceBest, TrainerState.copy(optimizer.state()));
     }
 
     /** Continues from a checkpoint's state (the model's parameters were loaded with it). */
     public void restore(TrainerState s) {
         epochsDone = s.epochsDone();
         step = s.step();
+        if (s.batchInEpoch() > 0) {
+            rng.setState(s.epochStartRng());
+            beginEpoch(); // the same offset and order as the interrupted epoch drew
+            if (s.carried().length != state.length) throw new IllegalArgumentException("carried state of the wrong size");
+            System.arraycopy(s.carried(), 0, state, 0, state.length);
+            batchInEpoch = s.batchInEpoch();
+            epochLossSum = s.epochLossSum();
+            epochTokens = s.epochTokens();
+            epochSeconds = s.epochSeconds();
+        }
         rng.setState(s.rng());
+        secondsBefore = s.seconds();
+        bestValidation = s.bestValidation();
+        evalsSinceBest = s.evalsSinceBest();
         s.copyOptimizerStateInto(optimizer.state());
     }
 }

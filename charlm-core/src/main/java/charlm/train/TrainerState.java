@@ -4,11 +4,25 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What a run needs, besides the parameters, to continue exactly where it stopped: epochs and
- * optimizer steps done, the generator's state, and the optimizer's own state by name (each array
- * laid out as the parameters).
+ * What a run needs, besides the parameters, to continue exactly where it stopped, even inside an
+ * epoch: how far it got, the generator's state now and at the start of the epoch (which draws the
+ * epoch's offset and order again), the state carried across minibatches, the epoch's running loss, the
+ * wall time used, the best held-out score and the evaluations since, and the optimizer's own state by
+ * name (each array laid out as the parameters).
+ *
+ * @param batchInEpoch   minibatches of the current epoch already trained; 0 at an epoch's end
+ * @param epochStartRng  the generator before the current epoch's draws (null at an epoch's end)
+ * @param carried        the state carried into the next minibatch (null at an epoch's end)
+ * @param seconds        wall time used by the run so far, for --time-limit
  */
-public record TrainerState(int epochsDone, long step, long[] rng, Map<String, float[]> optimizer) {
+public record TrainerState(int epochsDone, int batchInEpoch, long step, long[] rng, long[] epochStartRng, float[] carried,
+                           double epochLossSum, long epochTokens, double epochSeconds, double seconds, double bestValidation,
+                           int evalsSinceBest, Map<String, float[]> optimizer) {
+
+    /** At an epoch's end, with nothing more than the counts, the generator and the optimizer's state. */
+    public static TrainerState atEpochEnd(int epochsDone, long step, long[] rng, Map<String, float[]> optimizer) {
+        return new TrainerState(epochsDone, 0, step, rng, null, null, 0, 0, 0, 0, Double.POSITIVE_INFINITY, 0, optimizer);
+    }
 
     static Map<String, float[]> copy(Map<String, float[]> state) {
         Map<String, float[]> m = new LinkedHashMap<>();

@@ -98,11 +98,53 @@ public final class TrainingSettings {
                     + "instead of stopping at each minibatch as in the chapter: true BPTT over the epoch, slower."));
 
     public static final Setting<String> OPTIMIZER = declare(Setting.of("optimizer", Scope.TRAINING, ValueType.oneOf(Optimizers::names), "sgd")
-            .help("How the parameters follow their gradient: sgd, the chapter's x <- x - lr g."));
+            .help("How the parameters follow their gradient: sgd (the chapter's x <- x - lr g), adam, adamw (Adam with decoupled weight "
+                    + "decay) or rmsprop, each as torch.optim computes it."));
 
     public static final Setting<Double> LR = declare(Setting.of("lr", Scope.TRAINING, ValueType.DECIMAL, 1.0).label("RATE")
             .check(v -> v > 0, "a positive number")
-            .help("Learning rate."));
+            .help("Learning rate (the peak rate of a schedule). Adam and RMSprop want much smaller rates than the chapter's SGD, e.g. 0.002."));
+
+    public static final Setting<Double> BETA1 = declare(Setting.of("beta1", Scope.TRAINING, ValueType.DECIMAL, 0.9).label("B1")
+            .check(v -> v >= 0 && v < 1, "a number in [0, 1)")
+            .help("Adam's decay rate of the gradient's running mean."));
+
+    public static final Setting<Double> BETA2 = declare(Setting.of("beta2", Scope.TRAINING, ValueType.DECIMAL, 0.999).label("B2")
+            .check(v -> v >= 0 && v < 1, "a number in [0, 1)")
+            .help("Adam's decay rate of the squared gradient's running mean."));
+
+    public static final Setting<Double> RMS_ALPHA = declare(Setting.of("rms-alpha", Scope.TRAINING, ValueType.DECIMAL, 0.99).label("A")
+            .check(v -> v >= 0 && v < 1, "a number in [0, 1)")
+            .help("RMSprop's decay rate of the squared gradient's running mean."));
+
+    public static final Setting<Double> EPS = declare(Setting.of("eps", Scope.TRAINING, ValueType.DECIMAL, 1e-8).label("E")
+            .check(v -> v > 0, "a positive number (it keeps the step finite where a gradient is zero)")
+            .help("Added to the root of the squared-gradient mean in Adam and RMSprop."));
+
+    public static final Setting<Double> WEIGHT_DECAY = declare(Setting.of("weight-decay", Scope.TRAINING, ValueType.DECIMAL, 0.0).label("L")
+            .check(v -> v >= 0, "0 or a positive number")
+            .help("Weight decay of the weight matrices (W_*, W_embed; never the biases b_*): adamw shrinks them by (1 - lr L) each step "
+                    + "(decoupled); sgd, adam and rmsprop add L x to their gradient (L2)."));
+
+    public static final Setting<String> LR_SCHEDULE = declare(Setting.of("lr-schedule", Scope.TRAINING, ValueType.oneOf(Schedules::names), "constant")
+            .help("How the rate changes: constant (the chapter), cosine (from --lr down to --min-lr over the run's steps, or over "
+                    + "--time-limit when one is given without --max-steps) or step (times --lr-decay every --lr-decay-every epochs)."));
+
+    public static final Setting<Integer> WARMUP_STEPS = declare(Setting.of("warmup-steps", Scope.TRAINING, ValueType.INTEGER, 0).label("N")
+            .check(v -> v >= 0, "0 or a positive whole number")
+            .help("Raise the rate linearly from 0 over the first N optimizer steps."));
+
+    public static final Setting<Double> MIN_LR = declare(Setting.of("min-lr", Scope.TRAINING, ValueType.DECIMAL, 0.0).label("RATE")
+            .check(v -> v >= 0, "0 or a positive number")
+            .help("Where the cosine schedule ends."));
+
+    public static final Setting<Double> LR_DECAY = declare(Setting.of("lr-decay", Scope.TRAINING, ValueType.DECIMAL, 0.5).label("F")
+            .check(v -> v > 0 && v <= 1, "a number in (0, 1]")
+            .help("The step schedule's factor."));
+
+    public static final Setting<Integer> LR_DECAY_EVERY = declare(Setting.of("lr-decay-every", Scope.TRAINING, ValueType.INTEGER, 10).label("N")
+            .check(TrainingSettings::positive, "a positive whole number")
+            .help("The step schedule's period, in epochs."));
 
     public static final Setting<Double> CLIP = declare(Setting.of("clip", Scope.TRAINING, ValueType.NUMBER_OR_NONE, 1.0).label("THETA|none")
             .check(v -> v > 0, "a positive number or 'none'")
@@ -117,6 +159,25 @@ public final class TrainingSettings {
     public static final Setting<Integer> EPOCHS = declare(Setting.of("epochs", Scope.RUN, ValueType.INTEGER, 500).label("N")
             .check(TrainingSettings::positive, "a positive whole number")
             .help("Epochs to train."));
+
+    public static final Setting<Integer> MAX_STEPS = declare(Setting.of("max-steps", Scope.RUN, ValueType.INTEGER, 0).label("N")
+            .check(v -> v >= 0, "0 (no limit) or a positive whole number")
+            .help("Stop after N optimizer steps (0 = no limit); with a schedule, its horizon."));
+
+    public static final Setting<java.time.Duration> TIME_LIMIT = declare(Setting.of("time-limit", Scope.RUN, ValueType.DURATION, (java.time.Duration) null)
+            .label("DURATION").check(v -> v == null || !v.isZero() && !v.isNegative(), "a positive duration such as 150s, 10m or 1h")
+            .help("Train until this much wall time has passed since the command started (150s, 10m, 1h; over all resumed parts of a run), "
+                    + "keeping back what the final evaluation and checkpoints need; then evaluate and write them. Without --max-steps the "
+                    + "schedule runs over this time, so such a run is not bit-reproducible; with --epochs or --max-steps alone it is."));
+
+    public static final Setting<Integer> EVAL_EVERY = declare(Setting.of("eval-every", Scope.RUN, ValueType.INTEGER, 0).label("N")
+            .check(v -> v >= 0, "0 (at each epoch's end only) or a positive whole number")
+            .help("Also score the held-out text every N minibatches (it is scored at each epoch's end anyway); each score is a row "
+                    + "of steps.csv, and the best so far is kept as best.safetensors."));
+
+    public static final Setting<Integer> PATIENCE = declare(Setting.of("patience", Scope.RUN, ValueType.INTEGER, 0).label("K")
+            .check(v -> v >= 0, "0 (never stop early) or a positive whole number")
+            .help("Stop after K held-out scores in a row without a new best (needs --val-fraction)."));
 
     public static final Setting<Integer> CHECKPOINT_EVERY = declare(Setting.of("checkpoint-every", Scope.RUN, ValueType.INTEGER, 0).label("K")
             .check(v -> v >= 0, "0 (only at the end) or a positive whole number")
@@ -160,6 +221,10 @@ public final class TrainingSettings {
         if (s.get(ACTIVATION) != Activation.TANH && !s.get(CELL).equals("rnn")) {
             throw new CharlmException("--activation applies to --cell rnn only; GRU and LSTM have their own");
         }
+        if (s.get(VAL_FRACTION) == 0) {
+            if (s.get(PATIENCE) > 0) throw new CharlmException("--patience needs a held-out split to watch; add --val-fraction F (e.g. 0.1)");
+            if (s.get(EVAL_EVERY) > 0) throw new CharlmException("--eval-every needs a held-out split to score; add --val-fraction F (e.g. 0.1)");
+        }
         return s;
     }
 
@@ -170,8 +235,14 @@ public final class TrainingSettings {
     public static boolean applies(Setting<?> setting, Settings s) {
         if (setting == EMBED_DIM) return s.get(INPUT) == InputKind.EMBEDDING;
         if (setting == ACTIVATION) return s.get(CELL).equals("rnn");
+        if (OPTIMIZER_SETTINGS.contains(setting)) return Optimizers.reads(s.get(OPTIMIZER), setting);
+        if (SCHEDULE_SETTINGS.contains(setting)) return Schedules.reads(s.get(LR_SCHEDULE), setting);
         return true;
     }
+
+    /** Settings that only some optimizers read, and only some schedules. */
+    private static final List<Setting<?>> OPTIMIZER_SETTINGS = List.of(BETA1, BETA2, RMS_ALPHA, EPS, WEIGHT_DECAY),
+            SCHEDULE_SETTINGS = List.of(MIN_LR, LR_DECAY, LR_DECAY_EVERY);
 
     /** s with every setting that does not apply put back to its default, so equal runs have equal settings. */
     public static Settings withoutWhatDoesNotApply(Settings s) {

@@ -45,7 +45,7 @@ class CheckpointTest {
             float[] moment = new float[m.params.size()];
             for (int i = 0; i < moment.length; i++) moment[i] = i * 0.5f - 3;
             long[] rng = {1, -2, 3, Long.MIN_VALUE};
-            Checkpoint.save(f, m, vocab, settings, new TrainerState(7, 123_456_789_012L, rng, Map.of("m", moment)));
+            Checkpoint.save(f, m, vocab, settings, TrainerState.atEpochEnd(7, 123_456_789_012L, rng, Map.of("m", moment)));
             Checkpoint.Loaded back = Checkpoint.load(f, Kernels.get(), serial);
             assertThat(back.model().config).isEqualTo(c);
             assertThat(back.model().params.data).containsExactly(m.params.data);

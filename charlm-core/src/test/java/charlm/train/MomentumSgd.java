@@ -1,6 +1,7 @@
 package charlm.train;
 
 import charlm.kernels.Workers;
+import charlm.model.Parameters;
 import java.util.Map;
 
 /**
@@ -12,10 +13,10 @@ final class MomentumSgd extends ElementwiseOptimizer {
     private final float[] velocity;
     private float eta;
 
-    MomentumSgd(Workers workers, int size, float mu) {
-        super(workers);
+    MomentumSgd(Parameters params, Workers workers, float mu) {
+        super(params, workers);
         this.mu = mu;
-        this.velocity = new float[size];
+        this.velocity = new float[params.size()];
     }
 
     @Override
@@ -24,7 +25,7 @@ final class MomentumSgd extends ElementwiseOptimizer {
     }
 
     @Override
-    protected void update(float[] x, float[] g, int from, int to) {
+    protected void update(float[] x, float[] g, int from, int to, boolean decay) {
         for (int i = from; i < to; i++) {
             float v = mu * velocity[i] + g[i];
             velocity[i] = v;

@@ -26,7 +26,7 @@ class OptimizerSeamTest {
 
     @BeforeAll
     static void register() {
-        Optimizers.register("momentum", (settings, size, workers) -> new MomentumSgd(workers, size, 0.9f));
+        Optimizers.register("momentum", (settings, params, workers) -> new MomentumSgd(params, workers, 0.9f));
     }
 
     private static Settings settings(int epochs) {

@@ -1,0 +1,61 @@
+package charlm.cli;
+
+import charlm.train.Progress;
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/**
+ * Progress inside an epoch (a Tiny Shakespeare epoch of an LSTM takes a minute): on a terminal one
+ * line rewritten in place, at most a few times a second; in a log or a pipe a plain line every
+ * {@link #PLAIN_EVERY_SECONDS} seconds. Other lines go through {@link #println} so they never mix.
+ */
+final class ProgressLine {
+    static final double PLAIN_EVERY_SECONDS = 10;
+    private static final double TERMINAL_EVERY_SECONDS = 0.25;
+
+    private final PrintWriter out;
+    private final boolean terminal;
+    private double lastShown = Double.NEGATIVE_INFINITY;
+    private boolean showing;
+
+    /** terminal: whether out is a terminal (the launcher says so with -Dcharlm.terminal=true). */
+    ProgressLine(PrintWriter out, boolean terminal) {
+        this.out = out;
+        this.terminal = terminal;
+    }
+
+    void update(Progress p) {
+        double every = terminal ? TERMINAL_EVERY_SECONDS : PLAIN_EVERY_SECONDS;
+        if (p.batch() == p.batches() || p.secondsUsed() - lastShown < every) return;
+        lastShown = p.secondsUsed();
+        String text = String.format(Locale.ROOT, "epoch %d: minibatch %d/%d, %.0f tokens/s, loss %.3f, lr %.3g, %s left", p.epoch(), p.batch(),
+                p.batches(), p.tokensPerSec(), p.loss(), p.lr(), duration(p.secondsLeft()));
+        if (terminal) {
+            out.print("\r" + text + "\u001b[K");
+            showing = true;
+        } else {
+            out.println(text);
+        }
+        out.flush();
+    }
+
+    /** Prints a line of its own, first clearing a progress line on a terminal. */
+    void println(String line) {
+        clear();
+        out.println(line);
+    }
+
+    void clear() {
+        if (showing) {
+            out.print("\r\u001b[K");
+            showing = false;
+        }
+    }
+
+    static String duration(double seconds) {
+        if (Double.isInfinite(seconds)) return "?";
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, s % 3600 / 60)
+                : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
+    }
+}

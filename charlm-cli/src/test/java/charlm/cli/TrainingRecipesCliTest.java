@@ -1,0 +1,118 @@
+package charlm.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import charlm.data.Corpus;
+import charlm.io.Checkpoint;
+import charlm.io.Safetensors;
+import charlm.kernels.Kernels;
+import charlm.kernels.Workers;
+import charlm.testing.SharedData;
+import charlm.train.Evaluator;
+import charlm.train.TrainingSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** steps.csv, best.safetensors, --max-steps and --time-limit on the command line, and Ctrl-C in a child process. */
+class TrainingRecipesCliTest {
+    @TempDir
+    static Path shared;
+    static Path book;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void data() {
+        book = SharedData.textFile(shared);
+    }
+
+    private static String[] recipe(Path out, String... more) {
+        return Cli.concat(new String[] {"train", "--data", book.toString(), "--max-tokens", "3000", "--val-fraction", "0.1", "--hiddens", "24",
+                "--batch-size", "8", "--num-steps", "10", "--optimizer", "adam", "--lr", "0.01", "--lr-schedule", "cosine", "--warmup-steps", "3",
+                "--out", out.toString()}, more);
+    }
+
+    @Test
+    void evalEveryWritesStepsCsvAndKeepsTheBestModel() throws Exception {
+        Path out = tmp.resolve("run");
+        Cli.Result r = Cli.run(recipe(out, "--epochs", "3", "--eval-every", "4")).ok();
+        assertThat(r.out()).contains("held-out perplexity").contains("best so far").contains("nats/char");
+        List<String> steps = Files.readAllLines(out.resolve(RunDirectory.STEPS));
+        assertThat(steps.get(0)).isEqualTo("step,epoch,tokens,train_loss,lr,val_perplexity,eval_seconds");
+        assertThat(steps.size()).isGreaterThan(4);
+        double best = Double.POSITIVE_INFINITY;
+        for (String row : steps.subList(1, steps.size())) best = Math.min(best, Double.parseDouble(row.split(",")[5]));
+        try (Workers w = Workers.serial()) {
+            Checkpoint.Loaded b = Checkpoint.load(out.resolve(RunDirectory.BEST), Kernels.get(), w);
+            assertThat(b.training()).as("best.safetensors is a model to use").isNull();
+            int[] all = Corpus.load(book, b.tokenizer(), 3000).tokens();
+            int[] held = Arrays.copyOfRange(all, all.length - 300, all.length);
+            assertThat(String.format(Locale.ROOT, "%.6f", Evaluator.perplexity(b.model(), held))).isEqualTo(String.format(Locale.ROOT, "%.6f", best));
+        }
+        byte[] png = Files.readAllBytes(out.resolve(RunDirectory.PLOT));
+        assertThat(png.length).isGreaterThan(1000);
+    }
+
+    @Test
+    void maxStepsStopsInsideAnEpochAndTheRunResumesFromThere() throws Exception {
+        Path out = tmp.resolve("steps");
+        Cli.Result r = Cli.run(recipe(out, "--epochs", "4", "--max-steps", "7")).ok();
+        assertThat(r.out()).contains("stopped at --max-steps, step 7");
+        var meta = Safetensors.read(out.resolve(RunDirectory.MODEL)).metadata();
+        assertThat(meta).containsEntry("step", "7");
+        assertThat(Integer.parseInt(meta.get("batch_in_epoch"))).isPositive();
+        Cli.run("train", "--resume", out.toString(), "--max-steps", "0").ok();
+        assertThat(Safetensors.read(out.resolve(RunDirectory.MODEL)).metadata()).containsEntry("epoch", "4");
+    }
+
+    @Test
+    void aTimeLimitEndsWithAnEvaluationAndACheckpoint() throws Exception {
+        Path out = tmp.resolve("timed");
+        Cli.Result r = Cli.run(recipe(out, "--epochs", "100000", "--time-limit", "6s")).ok();
+        assertThat(r.out()).contains("stopped at --time-limit").contains("validation perplexity");
+        assertThat(out.resolve(RunDirectory.MODEL)).exists();
+        assertThat(out.resolve(RunDirectory.BEST)).exists();
+        Cli.run("train", "--resume", tmp.resolve("nothing").toString()).refused("model.safetensors");
+    }
+
+    /**
+     * Ctrl-C in the middle of training: the child writes a checkpoint where it stopped and exits 130;
+     * resumed, the run ends exactly where an uninterrupted one does.
+     */
+    @Test
+    void ctrlCWritesAResumableCheckpointAndExits130() throws Exception {
+        Path whole = tmp.resolve("whole"), cut = tmp.resolve("cut");
+        String[] longer = {"--epochs", "12", "--eval-every", "5", "--hiddens", "96"};
+        Cli.run(Cli.concat(recipe(whole, "--hiddens", "96"), "--epochs", "12", "--eval-every", "5")).ok();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector", "-cp", System.getProperty("java.class.path"),
+                "charlm.cli.Main"));
+        cmd.addAll(Arrays.asList(recipe(cut, longer)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.isRegularFile(cut.resolve(RunDirectory.STEPS)) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(p.isAlive()).as("still training after its first held-out score; see child.log").isTrue();
+        new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start().waitFor();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        String log = Files.readString(tmp.resolve("child.log"));
+        assertThat(p.exitValue()).as(log).isEqualTo(130);
+        assertThat(log).contains("interrupted; wrote a checkpoint").contains("--resume");
+        Cli.run("train", "--resume", cut.toString()).ok();
+        Safetensors.Contents a = Safetensors.read(whole.resolve(RunDirectory.MODEL)), b = Safetensors.read(cut.resolve(RunDirectory.MODEL));
+        for (String name : a.tensors().keySet()) {
+            assertThat(Arrays.equals(b.tensors().get(name).values(), a.tensors().get(name).values())).as(name).isTrue();
+        }
+        assertThat(Files.readAllLines(cut.resolve(RunDirectory.METRICS)).stream().map(l -> l.split(",")[1]).toList())
+                .isEqualTo(Files.readAllLines(whole.resolve(RunDirectory.METRICS)).stream().map(l -> l.split(",")[1]).toList());
+        assertThat(TrainingSettings.EPOCHS.parse("12")).isEqualTo(12);
+    }
+}
