@@ -23,7 +23,7 @@ import java.util.stream.Stream;
  * training starts (an existing non-empty folder is refused without --force); every file is written
  * under a temporary name and renamed, so a crash never leaves half a file.
  */
-final class RunDirectory {
+final class RunDirectory implements AutoCloseable {
     static final String CONFIG = "config.json", METRICS = "metrics.csv", STEPS = "steps.csv", PLOT = "perplexity.png",
             MODEL = "model.safetensors", BEST = "best.safetensors";
     private static final String STEPS_HEADER = "step,epoch,tokens,train_loss,lr,val_perplexity,eval_seconds";
@@ -32,16 +32,42 @@ final class RunDirectory {
     private final List<EpochStats> history = new ArrayList<>();
     private final List<Evaluation> evaluations = new ArrayList<>();
 
-    private RunDirectory(Path dir) {
+    private final RunLock lock;
+
+    private RunDirectory(Path dir, RunLock lock) {
         this.dir = dir;
+        this.lock = lock;
+    }
+
+    /** Lets the next writer in. */
+    @Override
+    public void close() {
+        lock.close();
     }
 
     static Path defaultPath() {
         return Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
-    /** Checks and creates the folder; refuses one that holds files unless force. */
+    /**
+     * Checks and creates the folder and takes its lock (close the result to release it); refuses a folder
+     * that holds files unless force, and one that another charlm is writing to.
+     */
     static RunDirectory prepare(Path dir, boolean force) {
+        checkWritable(dir, force);
+        RunLock lock = RunLock.acquire(dir);
+        try {
+            Path probe = Files.createTempFile(dir, ".write-test", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            lock.close();
+            throw new CharlmException("cannot write to --out " + dir + " (" + reason(e) + "); choose a folder you can write to");
+        }
+        return new RunDirectory(dir, lock);
+    }
+
+    /** The checks of {@link #prepare}, and the folder made, without taking its lock (a sweep's folder, shared by its trials). */
+    static void checkWritable(Path dir, boolean force) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new CharlmException("--out " + dir + " is a file, not a folder; give a new folder name");
         }
@@ -50,12 +76,9 @@ final class RunDirectory {
         }
         try {
             Files.createDirectories(dir);
-            Path probe = Files.createTempFile(dir, ".write-test", ".tmp");
-            Files.delete(probe);
         } catch (IOException | SecurityException e) {
             throw new CharlmException("cannot write to --out " + dir + " (" + reason(e) + "); choose a folder you can write to");
         }
-        return new RunDirectory(dir);
     }
 
     /** What went wrong, in words rather than an exception's class name (the user sees this line). */
@@ -74,7 +97,18 @@ final class RunDirectory {
      * to step `step`; later rows (written after the checkpoint) are dropped.
      */
     static RunDirectory resume(Path dir, int done, long step) {
-        RunDirectory run = new RunDirectory(dir);
+        RunDirectory run = new RunDirectory(dir, RunLock.acquire(dir));
+        try {
+            run.readBack(done, step);
+        } catch (RuntimeException e) {
+            run.close();
+            throw e;
+        }
+        return run;
+    }
+
+    private void readBack(int done, long step) {
+        RunDirectory run = this;
         removeStaleTemporaries(dir);
         Path csv = dir.resolve(METRICS);
         try {
@@ -109,7 +143,6 @@ final class RunDirectory {
         } catch (IOException | RuntimeException e) {
             throw new CharlmException("cannot read " + steps + " to continue it (" + e.getMessage() + ")");
         }
-        return run;
     }
 
     /** A process killed during a write leaves its temporary file (".name.*.tmp") behind; it is never needed. */
@@ -124,9 +157,10 @@ final class RunDirectory {
         }
     }
 
+    /** Empty but for a lock file a run that never wrote anything may have left. */
     private static boolean isEmpty(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.findAny().isEmpty();
+            return s.allMatch(p -> p.getFileName().toString().equals(RunLock.NAME));
         } catch (IOException e) {
             throw new CharlmException("cannot list --out " + dir + ": " + e.getMessage());
         }

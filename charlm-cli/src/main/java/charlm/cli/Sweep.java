@@ -148,7 +148,7 @@ final class Sweep {
             }
             return;
         }
-        RunDirectory.prepare(dir, false);
+        RunDirectory.checkWritable(dir, false);
         AtomicFiles.writeString(grid, gridJson);
     }
 
@@ -173,8 +173,14 @@ final class Sweep {
      * atomically: a trial is done exactly when that file exists. Returns the result.
      */
     static Map<String, Object> runTrial(Trial t, Path trialDir, TrainingData data) throws IOException {
+        try (RunDirectory run = RunDirectory.prepare(trialDir, true)) {
+            return runTrial(t, run, data);
+        }
+    }
+
+    private static Map<String, Object> runTrial(Trial t, RunDirectory run, TrainingData data) throws IOException {
         Settings s = t.settings();
-        RunDirectory run = RunDirectory.prepare(trialDir, true);
+        Path trialDir = run.dir;
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("trial", t.name());
         result.put("index", t.index());

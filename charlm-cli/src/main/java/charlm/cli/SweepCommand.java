@@ -87,13 +87,24 @@ final class SweepCommand implements Callable<Integer>, UsesSettings {
             }
             for (Future<?> f : running) f.get();
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof java.io.IOException io) throw cannotWrite(dir, io);
             throw e.getCause() instanceof Exception ex ? ex : e;
         } finally {
             pool.shutdownNow();
         }
-        w.print(Sweep.writeTables(dir, plan));
+        try {
+            w.print(Sweep.writeTables(dir, plan));
+        } catch (java.io.IOException e) {
+            throw cannotWrite(dir, e);
+        }
         w.println("wrote " + dir.resolve(Sweep.CSV) + " and " + Sweep.MD);
         return 0;
+    }
+
+    /** A write that failed (a full disk): finished trials and earlier tables are whole, since every write is atomic. */
+    private static CharlmException cannotWrite(Path dir, java.io.IOException e) {
+        return new CharlmException("cannot write to the sweep in " + dir + " (" + e.getMessage() + "); what is there is intact: free some space, "
+                + "then run the same command again (finished trials are skipped)", e);
     }
 
     /** The most threads any trial uses (automatic counts as all cores). */

@@ -78,9 +78,10 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             model.initialize(rng);
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             trainer.countTimeFrom(Main.started());
-            RunDirectory run = RunDirectory.prepare(outDir, force);
-            run.writeConfig(Json.pretty(config(data, engine, settings)));
-            return train(data, engine, trainer, run, null);
+            try (RunDirectory run = RunDirectory.prepare(outDir, force)) {
+                run.writeConfig(Json.pretty(config(data, engine, settings)));
+                return train(data, engine, trainer, run, null);
+            }
         } catch (IOException e) {
             throw new CharlmException("cannot write the run's files to " + outDir + " (" + e.getMessage() + "); choose another --out", e);
         }
@@ -126,11 +127,12 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             Trainer trainer = new Trainer(loaded.model(), settings, data.train(), data.validation(), new Rng(0));
             trainer.restore(loaded.training());
             trainer.countTimeFrom(Main.started());
-            RunDirectory run = RunDirectory.resume(dir, done, loaded.training().step());
-            Map<String, Object> config = config(data, engine, settings);
-            config.put("resumed_from_epoch", done);
-            run.writeConfig(Json.pretty(config));
-            return train(data, engine, trainer, run, done);
+            try (RunDirectory run = RunDirectory.resume(dir, done, loaded.training().step())) {
+                Map<String, Object> config = config(data, engine, settings);
+                config.put("resumed_from_epoch", done);
+                run.writeConfig(Json.pretty(config));
+                return train(data, engine, trainer, run, done);
+            }
         }
     }
 
@@ -211,7 +213,9 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 writePlot(run);
                 throw e;
             } catch (UncheckedIOException e) {
-                throw new CharlmException("cannot write to " + run.dir + ": " + e.getCause().getMessage(), e);
+                throw cannotWrite(run, e.getCause());
+            } catch (IOException e) {
+                throw cannotWrite(run, e);
             }
             report(w, run, trainer, engine, stop);
             if (stop == Trainer.Stop.INTERRUPTED) {
@@ -234,6 +238,13 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 // the hook is running: it is what waits for us
             }
         }
+    }
+
+    /** A write that failed (a full disk): the files already there are whole, since every write is atomic. */
+    private static CharlmException cannotWrite(RunDirectory run, IOException e) {
+        String next = Files.isRegularFile(run.file(RunDirectory.MODEL)) ? "continue with: charlm train --resume " + run.dir : "train again";
+        return new CharlmException("cannot write to " + run.dir + " (" + e.getMessage() + "); the files already there are intact: free some "
+                + "space or fix the folder, then " + next, e);
     }
 
     /** The run's summary lines: why it stopped, the last epoch's perplexity and speed, the held-out scores. */

@@ -79,9 +79,9 @@ class TrainCommandTest {
             assertThat(loaded.vocab().size()).isEqualTo(((Number) config.get("vocab_size")).intValue());
             assertThat(loaded.metadata()).containsEntry("epoch", "2");
         }
-        // nothing else is left behind, in particular no temporary files
+        // nothing else is left behind, in particular no temporary files (the lock file says who wrote here last)
         assertThat(Cli.snapshot(out).keySet())
-                .containsExactlyInAnyOrder(RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.PLOT, RunDirectory.MODEL);
+                .containsExactlyInAnyOrder(RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.PLOT, RunDirectory.MODEL, RunLock.NAME);
     }
 
     @Test
