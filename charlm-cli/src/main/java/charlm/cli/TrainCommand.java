@@ -70,7 +70,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         if (resume != null) return resume();
         Settings settings = settingOptions.resolve();
         Path outDir = out != null ? out : RunDirectory.defaultPath();
-        if (Files.isDirectory(outDir) && !force) RunDirectory.prepare(outDir, false); // refuse early, before any work
+        if (Files.isDirectory(outDir) && !force) RunDirectory.checkWritable(outDir, false); // refuse early, before any work
         TrainingData data = TrainingData.load(settings);
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
             RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());

@@ -225,7 +225,7 @@ class BadInputTest {
         Cli.run(Cli.tinyWith("train", "--data", book.toString(), "--out", previousRun.toString(), "--force")).ok();
         assertThat(previousRun.resolve("notes.txt")).hasContent("my notes");
         assertThat(Cli.snapshot(previousRun).keySet())
-                .containsExactlyInAnyOrder("notes.txt", RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.PLOT, RunDirectory.MODEL);
+                .containsExactlyInAnyOrder("notes.txt", RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.PLOT, RunDirectory.MODEL, RunLock.NAME);
         assertThat(Files.readAllLines(previousRun.resolve(RunDirectory.METRICS))).hasSize(3); // header + 2 epochs, the old row gone
     }
 
