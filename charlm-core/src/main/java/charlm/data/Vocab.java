@@ -18,13 +18,11 @@ public final class Vocab {
 
     private Vocab(List<String> tokens) {
         this.idxToToken = Collections.unmodifiableList(new ArrayList<>(tokens));
-        for (int i = 0; i < tokens.size(); i++) {
-            String t = tokens.get(i);
-            if (t.equals(UNK)) continue;
-            if (t.codePointCount(0, t.length()) != 1) {
-                throw new IllegalArgumentException("vocabulary token is not one character: \"" + t + "\"");
+        for (int i = 1; i < tokens.size(); i++) {
+            int cp = tokens.get(i).codePointAt(0);
+            if (codePointToIdx.putIfAbsent(cp, i) != null) {
+                throw new IllegalArgumentException("vocabulary token " + shown(tokens.get(i)) + " appears twice, at " + codePointToIdx.get(cp) + " and " + i);
             }
-            codePointToIdx.putIfAbsent(t.codePointAt(0), i);
         }
     }
 
@@ -45,10 +43,36 @@ public final class Vocab {
         return new Vocab(tokens);
     }
 
-    /** A vocabulary read back from a checkpoint, in index order. */
+    /**
+     * A vocabulary read back from a checkpoint, in index order: {@code <unk>} first, then distinct
+     * single characters. Anything else is refused, since the indices would not mean what the
+     * model's rows mean.
+     */
     public static Vocab of(List<String> tokens) {
         if (tokens.isEmpty()) throw new IllegalArgumentException("empty vocabulary");
+        if (!UNK.equals(tokens.get(0))) throw new IllegalArgumentException("vocabulary starts with " + shown(tokens.get(0)) + ", not " + UNK);
+        for (int i = 1; i < tokens.size(); i++) {
+            String t = tokens.get(i);
+            if (t == null || t.isEmpty() || t.codePointCount(0, t.length()) != 1) {
+                throw new IllegalArgumentException("vocabulary token " + i + " is " + shown(t) + ", not one character");
+            }
+        }
         return new Vocab(tokens);
+    }
+
+    /** A token from a file as it may appear in a one-line message: quoted, escaped, short. */
+    static String shown(String t) {
+        if (t == null) return "null";
+        StringBuilder b = new StringBuilder("\"");
+        for (int k = 0; k < t.length() && k < 20; k++) {
+            char c = t.charAt(k);
+            if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append(t.length() > 20 ? "...\"" : "\"").toString();
     }
 
     public int size() {
