@@ -4,10 +4,10 @@ import charlm.CharlmException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -124,15 +124,13 @@ public final class Safetensors {
         } catch (CharacterCodingException e) {
             throw new CharlmException(notOne + " (its header is not UTF-8 at byte " + (8 + raw.position()) + ")" + fix);
         }
-        Map<?, ?> header;
+        Object parsed;
         try {
-            Object parsed = Json.parse(text);
-            if (!(parsed instanceof Map<?, ?> m)) throw new CharlmException(notOne + " (its header is not a JSON object)" + fix);
-            header = m;
+            parsed = Json.parse(text);
         } catch (CharlmException e) {
-            if (e.getMessage().startsWith(notOne)) throw e;
             throw new CharlmException(notOne + " (" + e.getMessage() + " of the header)" + fix);
         }
+        if (!(parsed instanceof Map<?, ?> header)) throw new CharlmException(notOne + " (its header is not a JSON object)" + fix);
         long body = 8 + headerLen, dataLen = size - body;
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
