@@ -31,7 +31,7 @@ class SafetensorsTest {
     Path dir;
 
     static byte[] seed(String name) throws IOException {
-        try (InputStream in = SafetensorsTest.class.getResourceAsStream("CheckpointReaderFuzzTestInputs/" + name)) {
+        try (InputStream in = SafetensorsTest.class.getResourceAsStream("SafetensorsFuzzTestInputs/" + name)) {
             assertThat(in).as("seed %s", name).isNotNull();
             return in.readAllBytes();
         }

@@ -1,17 +1,26 @@
 #!/usr/bin/env python3
-"""Writes the hand-made seeds of CheckpointReaderFuzzTest into CheckpointReaderFuzzTestInputs/.
+"""Writes the seeds of the checkpoint reader's fuzz tests (see FuzzProperty.java).
 
-Each seed is a small file that is wrong in exactly one way (or, for the ok-* ones, right), so the
-fuzzer starts next to every check the reader makes. The regression run replays them all: each must
-load or end in one clear CharlmException. Run from anywhere: python3 make-fuzz-seeds.py
-Uses only the standard library. Inputs that still fail in io/Checkpoint.java are kept apart
-(PENDING below; python3 make-fuzz-seeds.py --pending DIR writes them).
+Into SafetensorsFuzzTestInputs/ and CheckpointLoadFuzzTestInputs/: the real checkpoints of
+golden/ and reference/ (real-*), and hand-made files each wrong in exactly one way (or, for the
+ok-* ones, right), so that the fuzzer starts next to every check the reader makes. Into
+JsonFuzzTestInputs/: JSON texts, and the headers of the real checkpoints. mvn verify replays them
+all: each must load or end in one clear CharlmException.
+
+Run from anywhere: python3 make-fuzz-seeds.py. Uses only the standard library. Inputs that still
+fail in io/Checkpoint.java are kept apart (PENDING below; make-fuzz-seeds.py --pending DIR).
 """
 import json
 import os
 import struct
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'CheckpointReaderFuzzTestInputs')
+HERE = os.path.dirname(os.path.abspath(__file__))
+BINARY = [os.path.join(HERE, d) for d in ('SafetensorsFuzzTestInputs', 'CheckpointLoadFuzzTestInputs')]
+JSON_DIR = os.path.join(HERE, 'JsonFuzzTestInputs')
+REAL = [os.path.join(HERE, '..', '..', d, f) for d, f in (
+    ('golden', 'golden-v1-rnn.safetensors'), ('golden', 'golden-v1-gru2.safetensors'),
+    ('golden', 'golden-v1-lstm2-embed.safetensors'), ('reference', 'small-trained.safetensors'),
+    ('reference', 'tiny-init.safetensors'), ('reference', 'tiny-grads.safetensors'))]
 V, H = 3, 2  # vocabulary <unk> a b, two hidden units: the smallest chapter model
 VOCAB = ['<unk>', 'a', 'b']
 
@@ -118,7 +127,7 @@ SEEDS = {
     'cell-unknown': safetensors(model(), meta(cell='transformer')),
 }
 
-# JSON texts for parseJson alone (it also gets every file above).
+# JSON texts for the JSON parser.
 JSON_SEEDS = {
     'vocab-of-the-book': json.dumps(['<unk>', ' ', 'e', 't', 'a', 'i', 'n', 'o', 's', 'h', 'r', 'd', 'l', 'm', 'u', 'c', 'f',
                                      'w', 'g', 'y', 'p', 'b', 'v', 'k', 'x', 'z', 'j', 'q']),
@@ -161,12 +170,21 @@ if __name__ == '__main__':
                 f.write(make())
         print('wrote %d pending inputs to %s' % (len(PENDING), sys.argv[2]))
         sys.exit(0)
-    os.makedirs(OUT, exist_ok=True)
-    for name, data in SEEDS.items():
-        with open(os.path.join(OUT, name), 'wb') as f:
+    def put(folder, name, data):
+        os.makedirs(folder, exist_ok=True)
+        with open(os.path.join(folder, name), 'wb') as f:
             f.write(data)
-    os.makedirs(os.path.join(OUT, 'parseJson'), exist_ok=True)
+
+    for path in REAL:
+        with open(path, 'rb') as f:
+            data = f.read()
+        name = 'real-' + os.path.basename(path)[:-len('.safetensors')]
+        for folder in BINARY:
+            put(folder, name, data)
+        put(JSON_DIR, name + '-header', data[8:8 + struct.unpack('<Q', data[:8])[0]].rstrip(b' '))
+    for name, data in SEEDS.items():
+        for folder in BINARY:
+            put(folder, name, data)
     for name, text in JSON_SEEDS.items():
-        with open(os.path.join(OUT, 'parseJson', name), 'wb') as f:
-            f.write(text.encode())
-    print('wrote %d seeds to %s and %d to its parseJson/' % (len(SEEDS), OUT, len(JSON_SEEDS)))
+        put(JSON_DIR, name, text.encode())
+    print('wrote %d real and %d hand-made checkpoints, and %d JSON texts' % (len(REAL), len(SEEDS), len(JSON_SEEDS) + len(REAL)))
