@@ -153,6 +153,8 @@ def big_vocab_model():
 PENDING = {
     'pending-vocab-holds-numbers': lambda: safetensors(model(), meta(vocab='["<unk>", 1, 2]')),
     'pending-vocab-not-a-list': lambda: safetensors(model(), meta(vocab='{"a": 1}')),
+    # what the long fuzzing run of loadCheckpoint found (its crash-7e5509c7...): "vocab" is the number 12
+    'pending-vocab-a-number': lambda: with_header('{"__metadata__":{"vocab":"\\t12"}}'),
     'pending-layers-huge': lambda: safetensors({'l0.W_hh': ([2, 2], [0.0] * 4)}, meta(layers='100000000')),
     'pending-embed-zero-rows-huge-width': lambda: safetensors({'W_hh': ([2, 2], [0.0] * 4), 'W_embed': ([0, 1000000000], [])},
                                                               meta(input='embedding')),
