@@ -7,6 +7,7 @@ import charlm.io.Checkpoint;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import charlm.train.Evaluator;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -15,10 +16,16 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code charlm eval}: perplexity of a model on a text, the reference's definition. */
+/**
+ * {@code charlm eval}: perplexity of a model on a text, the reference's definition. It says how many
+ * tokens the model's vocabulary did not know, and refuses a text it knows nothing of.
+ */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Perplexity of a model on a text: the tokens fed as one stream from a zero state, predicting each next token;",
-                "exp of the mean negative log-likelihood. Characters outside the model's vocabulary count as <unk>. Prints 'perplexity <value>'."})
+        description = {"Perplexity of a model on a text: the tokens fed as one stream from a zero state, predicting each next token; "
+                + "exp of the mean negative log-likelihood.",
+                "The text is cleaned by the model's own tokenizer. Characters outside its vocabulary count as <unk>; the line before "
+                        + "the last says how many there were and which, and a text with none of the model's characters is refused. "
+                        + "The last line is 'perplexity <value>'."})
 final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "A model.safetensors written by charlm train or the reference.")
@@ -39,10 +46,20 @@ final class EvalCommand implements Callable<Integer> {
         try (Workers workers = Workers.serial()) {
             Checkpoint.Loaded loaded = Checkpoint.load(model, Kernels.get(), workers);
             Path file = BookSource.timeMachine().resolve(data);
-            int[] tokens = Corpus.encode(file, loaded.tokenizer(), loaded.vocab(), maxTokens);
+            Corpus.Encoded text = Corpus.encodeCounting(file, loaded.tokenizer(), loaded.vocab(), maxTokens);
+            int[] tokens = text.tokens();
             if (tokens.length < 2) throw new CharlmException(file + " has " + tokens.length + " token; evaluation needs at least 2");
+            if (text.unknown() == tokens.length) {
+                throw new CharlmException(file + ": none of its " + tokens.length + " tokens is in the model's vocabulary (the model has never seen "
+                        + text.unknownSummary(5) + "); evaluate it on text in the alphabet it was trained on");
+            }
             double ppl = Evaluator.perplexity(loaded.model(), tokens);
-            spec.commandLine().getOut().println(String.format(Locale.ROOT, "perplexity %.6f", ppl));
+            PrintWriter out = spec.commandLine().getOut();
+            out.println(text.unknown() == 0
+                    ? String.format(Locale.ROOT, "tokens %d, all in the model's vocabulary", tokens.length)
+                    : String.format(Locale.ROOT, "tokens %d, unknown %d (%.2f%%), scored as <unk>: %s", tokens.length, text.unknown(),
+                            100.0 * text.unknown() / tokens.length, text.unknownSummary(10)));
+            out.println(String.format(Locale.ROOT, "perplexity %.6f", ppl));
         }
         return 0;
     }

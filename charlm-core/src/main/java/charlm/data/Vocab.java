@@ -18,37 +18,90 @@ public final class Vocab {
 
     private Vocab(List<String> tokens) {
         this.idxToToken = Collections.unmodifiableList(new ArrayList<>(tokens));
-        for (int i = 0; i < tokens.size(); i++) {
-            String t = tokens.get(i);
-            if (t.equals(UNK)) continue;
-            if (t.codePointCount(0, t.length()) != 1) {
-                throw new IllegalArgumentException("vocabulary token is not one character: \"" + t + "\"");
+        for (int i = 1; i < tokens.size(); i++) {
+            int cp = tokens.get(i).codePointAt(0);
+            if (codePointToIdx.putIfAbsent(cp, i) != null) {
+                throw new IllegalArgumentException("vocabulary token " + shown(tokens.get(i)) + " appears twice, at " + codePointToIdx.get(cp) + " and " + i);
             }
-            codePointToIdx.putIfAbsent(t.codePointAt(0), i);
         }
     }
 
     /** Builds the vocabulary of a token stream (code points). */
     public static Vocab build(int[] codePoints) {
-        Map<Integer, int[]> counts = new HashMap<>(); // code point -> {count, first position}
-        for (int i = 0; i < codePoints.length; i++) {
-            int[] c = counts.computeIfAbsent(codePoints[i], k -> new int[] {0, 0});
-            if (c[0]++ == 0) c[1] = i;
+        Counter c = new Counter();
+        for (int cp : codePoints) c.accept(cp);
+        return c.vocab();
+    }
+
+    /**
+     * Counts a token stream fed one code point at a time, for texts too long to hold; its
+     * {@link #vocab()} is what {@link #build(int[])} gives for the same stream.
+     */
+    public static final class Counter implements java.util.function.IntConsumer {
+        private final long[] bmpCount = new long[Character.MIN_SUPPLEMENTARY_CODE_POINT];
+        private final long[] bmpFirst = new long[Character.MIN_SUPPLEMENTARY_CODE_POINT];
+        private final Map<Integer, long[]> others = new HashMap<>(); // code point -> {count, first position}
+        private long total;
+
+        @Override
+        public void accept(int cp) {
+            if (cp >= 0 && cp < bmpCount.length) {
+                if (bmpCount[cp]++ == 0) bmpFirst[cp] = total;
+            } else {
+                long[] c = others.computeIfAbsent(cp, k -> new long[] {0, 0});
+                if (c[0]++ == 0) c[1] = total;
+            }
+            total++;
         }
-        List<Map.Entry<Integer, int[]>> ranked = new ArrayList<>(counts.entrySet());
-        ranked.sort((a, b) -> a.getValue()[0] != b.getValue()[0]
-                ? Integer.compare(b.getValue()[0], a.getValue()[0])
-                : Integer.compare(a.getValue()[1], b.getValue()[1]));
-        List<String> tokens = new ArrayList<>();
-        tokens.add(UNK);
-        for (Map.Entry<Integer, int[]> e : ranked) tokens.add(new String(Character.toChars(e.getKey())));
+
+        /** Tokens counted so far. */
+        public long total() {
+            return total;
+        }
+
+        /** The book's order: {@code <unk>}, then by falling count, ties by first appearance. */
+        public Vocab vocab() {
+            List<long[]> ranked = new ArrayList<>(); // {code point, count, first}
+            for (int cp = 0; cp < bmpCount.length; cp++) if (bmpCount[cp] > 0) ranked.add(new long[] {cp, bmpCount[cp], bmpFirst[cp]});
+            for (Map.Entry<Integer, long[]> e : others.entrySet()) ranked.add(new long[] {e.getKey(), e.getValue()[0], e.getValue()[1]});
+            ranked.sort((a, b) -> a[1] != b[1] ? Long.compare(b[1], a[1]) : Long.compare(a[2], b[2]));
+            List<String> tokens = new ArrayList<>();
+            tokens.add(UNK);
+            for (long[] r : ranked) tokens.add(new String(Character.toChars((int) r[0])));
+            return new Vocab(tokens);
+        }
+    }
+
+    /**
+     * A vocabulary read back from a checkpoint, in index order: {@code <unk>} first, then distinct
+     * single characters. Anything else is refused, since the indices would not mean what the
+     * model's rows mean.
+     */
+    public static Vocab of(List<String> tokens) {
+        if (tokens.isEmpty()) throw new IllegalArgumentException("empty vocabulary");
+        if (!UNK.equals(tokens.get(0))) throw new IllegalArgumentException("vocabulary starts with " + shown(tokens.get(0)) + ", not " + UNK);
+        for (int i = 1; i < tokens.size(); i++) {
+            String t = tokens.get(i);
+            if (t == null || t.isEmpty() || t.codePointCount(0, t.length()) != 1) {
+                throw new IllegalArgumentException("vocabulary token " + i + " is " + shown(t) + ", not one character");
+            }
+        }
         return new Vocab(tokens);
     }
 
-    /** A vocabulary read back from a checkpoint, in index order. */
-    public static Vocab of(List<String> tokens) {
-        if (tokens.isEmpty()) throw new IllegalArgumentException("empty vocabulary");
-        return new Vocab(tokens);
+    /** A token, or a short text, as it may appear in a one-line message: quoted, escaped, at most 20 characters. */
+    public static String shown(String t) {
+        if (t == null) return "null";
+        StringBuilder b = new StringBuilder("\"");
+        for (int k = 0; k < t.length() && k < 20; k++) {
+            char c = t.charAt(k);
+            if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+                b.append(String.format("\\u%04x", (int) c));
+            } else {
+                b.append(c);
+            }
+        }
+        return b.append(t.length() > 20 ? "...\"" : "\"").toString();
     }
 
     public int size() {

@@ -30,22 +30,53 @@ public final class Predictor {
         return generate(prefix, numPreds, Decoding.GREEDY);
     }
 
-    /** The prefix (as the tokenizer sees it) followed by numPreds generated characters. */
+    /** The prefix (as the model reads it) followed by numPreds generated characters. */
     public String generate(String prefix, int numPreds, Decoding decoding) {
+        StringBuilder b = new StringBuilder();
+        generate(prefix, numPreds, decoding, b::append, () -> false);
+        return b.toString();
+    }
+
+    /**
+     * The same, streamed: the prefix as the model reads it, then each generated character, go to
+     * out as they come, so no memory grows with numPreds. Stops early when stop says so (checked
+     * before each character), for example when the reader of the output has gone.
+     */
+    public void generate(String prefix, long numPreds, Decoding decoding, java.util.function.Consumer<String> out,
+                         java.util.function.BooleanSupplier stop) {
         if (prefix == null || prefix.isEmpty()) throw new CharlmException("the prefix is empty; give at least one character with --prefix");
         if (numPreds < 0) throw new CharlmException("--num-preds must be 0 or more, got " + numPreds);
-        int[] prompt = vocab.encode(tokenizer.normalizePrompt(prefix).codePoints().toArray());
-        int[] out = new int[prompt.length + numPreds];
-        System.arraycopy(prompt, 0, out, 0, prompt.length);
+        int[] prompt = vocab.encode(prompt(prefix).codePoints().toArray());
+        for (int t : prompt) out.accept(vocab.token(t));
         RnnModel.Stepper stepper = model.stepper();
         // Warm-up: every prefix token but the last only updates the state.
         for (int i = 0; i + 1 < prompt.length; i++) stepper.step(prompt[i]);
-        int n = prompt.length;
-        for (int i = 0; i < numPreds; i++) {
-            float[] logits = stepper.step(out[n - 1]);
-            out[n++] = decoding.choose(logits, model.config.vocabSize());
+        int last = prompt[prompt.length - 1];
+        for (long i = 0; i < numPreds && !stop.getAsBoolean(); i++) {
+            last = decoding.choose(stepper.step(last), model.config.vocabSize());
+            out.accept(vocab.token(last));
         }
-        return vocab.decode(out, 0, n);
+    }
+
+    /**
+     * The prefix as the model reads it: cleaned as its training text was (for the book's letters
+     * tokenizer "Time, Traveller!" is "time traveller"). A prefix the cleaning leaves empty is
+     * read as typed, each character {@code <unk>}, so that a probe prefix never stops training;
+     * the generate command refuses it instead.
+     */
+    public String prompt(String prefix) {
+        String read = tokenizer.normalizePrompt(prefix);
+        return read.isEmpty() ? prefix : read;
+    }
+
+    /**
+     * The characters of the prefix, as the model reads it, that are not in its vocabulary: they
+     * would be fed as {@code <unk>}, a token no training text contained. In order of first appearance.
+     */
+    public java.util.List<String> unseen(String prefix) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        prompt(prefix).codePoints().filter(cp -> vocab.index(cp) == 0).forEach(cp -> out.add(new String(Character.toChars(cp))));
+        return new java.util.ArrayList<>(out);
     }
 
     /** How the next token is chosen from the logits. */
@@ -61,7 +92,7 @@ public final class Predictor {
         static Decoding sample(double alpha, int topK, Rng rng) {
             if (!(alpha > 0) || Double.isInfinite(alpha)) throw new CharlmException("--alpha must be a positive number, got " + alpha);
             if (topK < 0) throw new CharlmException("--top-k must be 0 (all) or positive, got " + topK);
-            return new Sampler(alpha, topK, rng);
+            return new SampleDecoding(alpha, topK, rng);
         }
     }
 
@@ -71,14 +102,18 @@ public final class Predictor {
         return best;
     }
 
-    /** q_j ∝ exp(α (o_j − max o)), over the top-k logits when asked. */
-    static final class Sampler implements Decoding {
+    /**
+     * Decoding by sampling (the chapter's exercise 3): q_j ∝ exp(α (o_j − max o)), over the top-k
+     * logits when asked. Not to be confused with charlm.data.Sampler, which cuts minibatches.
+     */
+    static final class SampleDecoding implements Decoding {
         private final double alpha;
         private final int topK;
         private final Rng rng;
         private double[] q = new double[0];
+        private float[] sorted = new float[0];
 
-        Sampler(double alpha, int topK, Rng rng) {
+        SampleDecoding(double alpha, int topK, Rng rng) {
             this.alpha = alpha;
             this.topK = topK;
             this.rng = rng;
@@ -86,13 +121,16 @@ public final class Predictor {
 
         @Override
         public int choose(float[] logits, int v) {
-            if (q.length < v) q = new double[v];
+            if (q.length < v) {
+                q = new double[v];
+                sorted = new float[v];
+            }
             float max = Float.NEGATIVE_INFINITY;
             for (int j = 0; j < v; j++) max = Math.max(max, logits[j]);
             float cutoff = Float.NEGATIVE_INFINITY;
             if (topK > 0 && topK < v) {
-                float[] sorted = java.util.Arrays.copyOf(logits, v);
-                java.util.Arrays.sort(sorted);
+                System.arraycopy(logits, 0, sorted, 0, v);
+                java.util.Arrays.sort(sorted, 0, v);
                 cutoff = sorted[v - topK];
             }
             double sum = 0;

@@ -1,5 +1,6 @@
 package charlm.io;
 
+import charlm.CharlmException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -9,16 +10,27 @@ import java.util.Map;
  * The little JSON a safetensors header, its metadata and config.json need: objects, arrays,
  * strings, numbers, booleans and null. Parses into Map / List / String / Double / Boolean / null;
  * writes the same kinds (plus other Numbers) back. Not a general-purpose library.
+ *
+ * <p>It reads files charlm did not write, so it is strict (RFC 8259 grammar, no duplicate keys,
+ * no unpaired surrogates, finite numbers only) and bounded: nesting deeper than {@link #MAX_DEPTH}
+ * is refused before it can exhaust the stack, and nothing it allocates is larger than the text.
  */
 public final class Json {
+    /** Deeper documents are refused; charlm's own are at most 4 levels deep. */
+    public static final int MAX_DEPTH = 64;
+
     private final String s;
     private int i;
+    private int depth;
 
     private Json(String s) {
         this.s = s;
     }
 
-    /** Parses a whole document; throws IllegalArgumentException naming the offset of what is wrong. */
+    /**
+     * Parses a whole document. What is wrong is a CharlmException of one line naming the offset
+     * (in characters); callers add which file it came from.
+     */
     public static Object parse(String text) {
         Json p = new Json(text);
         p.skipSpace();
@@ -50,45 +62,61 @@ public final class Json {
     }
 
     private Map<String, Object> object() {
+        enter();
         Map<String, Object> m = new LinkedHashMap<>();
         i++;
         skipSpace();
-        if (peek('}')) return m;
+        if (peek('}')) return leave(m);
         while (true) {
             skipSpace();
             if (i >= s.length() || s.charAt(i) != '"') throw error("expected a key");
+            int at = i;
             String key = string();
             skipSpace();
             expect(':');
             skipSpace();
-            m.put(key, value());
+            Object v = value();
+            // A repeated key would silently win over the first (a second "W_hh", a second "vocab").
+            if (m.containsKey(key)) throw error("duplicate key " + brief(key, 40), at);
+            m.put(key, v);
             skipSpace();
-            if (peek('}')) return m;
+            if (peek('}')) return leave(m);
             expect(',');
         }
     }
 
     private List<Object> array() {
+        enter();
         List<Object> a = new ArrayList<>();
         i++;
         skipSpace();
-        if (peek(']')) return a;
+        if (peek(']')) return leave(a);
         while (true) {
             skipSpace();
             a.add(value());
             skipSpace();
-            if (peek(']')) return a;
+            if (peek(']')) return leave(a);
             expect(',');
         }
     }
 
+    private void enter() {
+        if (++depth > MAX_DEPTH) throw error("nested deeper than " + MAX_DEPTH + " levels");
+    }
+
+    private <T> T leave(T v) {
+        depth--;
+        return v;
+    }
+
     private String string() {
-        i++; // opening quote
+        int open = i++;
         StringBuilder b = new StringBuilder();
         while (true) {
-            if (i >= s.length()) throw error("unterminated string");
+            if (i >= s.length()) throw error("unterminated string", open);
             char c = s.charAt(i++);
-            if (c == '"') return b.toString();
+            if (c == '"') break;
+            if (c < 0x20) throw error("unescaped control character U+" + String.format("%04X", (int) c) + " in a string", i - 1);
             if (c != '\\') {
                 b.append(c);
                 continue;
@@ -103,28 +131,52 @@ public final class Json {
                 case 'r' -> b.append('\r');
                 case 't' -> b.append('\t');
                 case 'u' -> {
-                    if (i + 4 > s.length()) throw error("short \\u escape");
-                    try {
-                        b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                    } catch (NumberFormatException ex) {
-                        throw error("bad \\u escape");
+                    int v = 0;
+                    for (int k = 0; k < 4; k++, i++) {
+                        int h = i < s.length() ? Character.digit(s.charAt(i), 16) : -1;
+                        if (h < 0) throw error("bad \\u escape (four hex digits expected)");
+                        v = v * 16 + h;
                     }
-                    i += 4;
+                    b.append((char) v);
                 }
-                default -> throw error("bad escape \\" + e);
+                default -> throw error("bad escape \\" + printable(e), i - 1);
             }
         }
+        for (int k = 0; k < b.length(); k++) {
+            char c = b.charAt(k);
+            if (Character.isHighSurrogate(c) && k + 1 < b.length() && Character.isLowSurrogate(b.charAt(k + 1))) {
+                k++;
+            } else if (Character.isSurrogate(c)) {
+                throw error("unpaired surrogate U+" + String.format("%04X", (int) c) + " in a string", open);
+            }
+        }
+        return b.toString();
     }
 
+    /** RFC 8259: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, and it must fit a double. */
     private Double number() {
         int start = i;
-        while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) i++;
-        if (start == i) throw error("unexpected character '" + s.charAt(i) + "'");
-        try {
-            return Double.valueOf(s.substring(start, i));
-        } catch (NumberFormatException e) {
-            throw error("bad number");
+        peek('-');
+        if (peek('0')) {
+            // no leading zeros
+        } else if (!digits()) {
+            throw i < s.length() ? error("unexpected character " + printable(s.charAt(i))) : error("unexpected end");
         }
+        if (peek('.') && !digits()) throw error("a digit must follow the decimal point");
+        if (i < s.length() && (s.charAt(i) == 'e' || s.charAt(i) == 'E')) {
+            i++;
+            if (!peek('+')) peek('-');
+            if (!digits()) throw error("a digit must follow the exponent");
+        }
+        double v = Double.parseDouble(s.substring(start, i));
+        if (Double.isInfinite(v)) throw error("number out of range", start);
+        return v;
+    }
+
+    private boolean digits() {
+        int start = i;
+        while (i < s.length() && s.charAt(i) >= '0' && s.charAt(i) <= '9') i++;
+        return i > start;
     }
 
     private Object literal(String word, Object value) {
@@ -145,12 +197,36 @@ public final class Json {
         if (!peek(c)) throw error("expected '" + c + "'");
     }
 
+    /** JSON's four whitespace characters, nothing else. */
     private void skipSpace() {
-        while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
+        while (i < s.length()) {
+            char c = s.charAt(i);
+            if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
+            i++;
+        }
     }
 
-    private IllegalArgumentException error(String what) {
-        return new IllegalArgumentException("JSON: " + what + " at offset " + i);
+    private CharlmException error(String what) {
+        return error(what, i);
+    }
+
+    private static CharlmException error(String what, int at) {
+        return new CharlmException("JSON: " + what + " at offset " + at);
+    }
+
+    private static String printable(char c) {
+        return c >= 0x20 && c < 0x7f ? "'" + c + "'" : String.format("U+%04X", (int) c);
+    }
+
+    /**
+     * A value from an untrusted file as it may appear in a one-line message: its compact JSON (so a
+     * string is quoted and no line break or control character gets through), cut to about max
+     * characters ("..." after the quote shows a string was cut).
+     */
+    public static String brief(Object v, int max) {
+        if (v instanceof String str && str.length() > max) return write(str.substring(0, max)) + "...";
+        String w = write(v);
+        return w.length() <= max ? w : w.substring(0, max) + "...";
     }
 
     // ------------------------------------------------------------------ writing

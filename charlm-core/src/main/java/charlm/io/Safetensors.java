@@ -4,11 +4,17 @@ import charlm.CharlmException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,8 +25,6 @@ import java.util.Map;
  * with spaces to a multiple of 8, then the raw little-endian row-major data.
  */
 public final class Safetensors {
-    private static final long MAX_HEADER = 100L << 20;
-
     private Safetensors() {
     }
 
@@ -67,70 +71,213 @@ public final class Safetensors {
         });
     }
 
-    /** Reads a whole file; any problem is one clear CharlmException naming the file. */
+    /**
+     * Reads a whole file; any problem is one clear CharlmException naming the file. The file is
+     * read in place: the header is checked against the file's length first, and no buffer larger
+     * than the bytes actually in the file is ever allocated.
+     */
     public static Contents read(Path file) {
-        byte[] bytes;
-        try {
-            if (Files.isDirectory(file)) throw new CharlmException("checkpoint " + file + " is a directory; give a .safetensors file");
-            bytes = Files.readAllBytes(file);
+        String where = "checkpoint " + file;
+        if (Files.isDirectory(file)) throw new CharlmException(where + " is a directory; give a .safetensors file");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return read(new FileBytes(ch), where);
         } catch (NoSuchFileException e) {
-            throw new CharlmException("checkpoint " + file + " does not exist; check the path given to --model");
+            throw new CharlmException(where + " does not exist; check the path given to --model");
         } catch (IOException e) {
-            throw new CharlmException("cannot read checkpoint " + file + ": " + e.getMessage(), e);
+            throw new CharlmException("cannot read " + where + ": " + e.getMessage(), e);
         }
-        String notOne = "checkpoint " + file + " is not a safetensors file";
-        if (bytes.length < 8) throw new CharlmException(notOne + " (only " + bytes.length + " bytes); give a model.safetensors written by charlm or the reference");
-        ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-        long headerLen = buf.getLong();
-        if (headerLen <= 0 || headerLen > MAX_HEADER) throw new CharlmException(notOne + " (bad header length); give a model.safetensors written by charlm or the reference");
-        if (8 + headerLen > bytes.length) throw new CharlmException("checkpoint " + file + " is truncated (its header is cut off); write it again");
-        Map<?, ?> header;
+    }
+
+    /** The same reader over bytes in memory; {@code what} names them in messages ("checkpoint x"). */
+    public static Contents read(byte[] bytes, String what) {
         try {
-            Object parsed = Json.parse(new String(bytes, 8, (int) headerLen, StandardCharsets.UTF_8));
-            if (!(parsed instanceof Map<?, ?> m)) throw new IllegalArgumentException("header is not an object");
-            header = m;
-        } catch (IllegalArgumentException e) {
-            throw new CharlmException(notOne + " (" + e.getMessage() + "); give a model.safetensors written by charlm or the reference");
+            return read(new ArrayBytes(bytes), what);
+        } catch (IOException e) {
+            throw new AssertionError(e); // an array does not fail to read
         }
-        int body = 8 + (int) headerLen;
+    }
+
+    /** Largest header accepted, as the format's own reader: 100 MB. */
+    static final long MAX_HEADER = 100L << 20;
+    /** Most values one tensor may hold: the longest float[] a JVM allocates. */
+    static final long MAX_VALUES = Integer.MAX_VALUE - 8;
+
+    private static Contents read(Bytes in, String where) throws IOException {
+        String notOne = where + " is not a safetensors file";
+        String fix = "; give a model.safetensors written by charlm or the reference";
+        long size = in.length();
+        if (size < 8) throw new CharlmException(notOne + " (only " + size + " bytes)" + fix);
+        long headerLen = in.slice(0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong(); // unsigned on disk: < 0 is >= 2^63
+        if (headerLen <= 0 || headerLen > MAX_HEADER) {
+            throw new CharlmException(notOne + " (its header length " + Long.toUnsignedString(headerLen) + " is not between 1 and "
+                    + MAX_HEADER + ")" + fix);
+        }
+        if (headerLen > size - 8) {
+            throw new CharlmException(where + " is truncated (its header needs " + headerLen + " bytes, the file has " + (size - 8)
+                    + " after the length); write it again");
+        }
+        String text;
+        ByteBuffer raw = in.slice(8, (int) headerLen);
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(raw).toString();
+        } catch (CharacterCodingException e) {
+            throw new CharlmException(notOne + " (its header is not UTF-8 at byte " + (8 + raw.position()) + ")" + fix);
+        }
+        Object parsed;
+        try {
+            parsed = Json.parse(text);
+        } catch (CharlmException e) {
+            throw new CharlmException(notOne + " (" + e.getMessage() + " of the header)" + fix);
+        }
+        if (!(parsed instanceof Map<?, ?> header)) throw new CharlmException(notOne + " (its header is not a JSON object)" + fix);
+        long body = 8 + headerLen, dataLen = size - body;
         Map<String, String> metadata = new LinkedHashMap<>();
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        List<Entry> entries = new ArrayList<>();
         for (Map.Entry<?, ?> e : header.entrySet()) {
-            String name = String.valueOf(e.getKey());
+            String name = (String) e.getKey(); // Json's keys are strings
             if (name.equals("__metadata__")) {
-                if (e.getValue() instanceof Map<?, ?> m) m.forEach((k, v) -> metadata.put(String.valueOf(k), String.valueOf(v)));
+                if (!(e.getValue() instanceof Map<?, ?> m)) throw new CharlmException(notOne + " (__metadata__ is not an object)" + fix);
+                for (Map.Entry<?, ?> kv : m.entrySet()) {
+                    if (!(kv.getValue() instanceof String v)) {
+                        throw new CharlmException(notOne + " (metadata entry " + Json.brief((String) kv.getKey(), 40) + " is not a string)" + fix);
+                    }
+                    metadata.put((String) kv.getKey(), v);
+                }
                 continue;
             }
-            tensors.put(name, tensor(file, name, e.getValue(), bytes, body, notOne));
+            entries.add(entry(where, notOne, fix, name, e.getValue(), dataLen));
         }
+        // The format's rule: tensors tile the data section, without overlaps or gaps.
+        List<Entry> byOffset = new ArrayList<>(entries);
+        byOffset.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        long next = 0;
+        for (Entry t : byOffset) {
+            if (t.begin != next) {
+                throw new CharlmException(notOne + " (tensor " + Json.brief(t.name, 40) + " starts at data byte " + t.begin
+                        + (t.begin < next ? ", inside the tensor before it" : ", leaving a gap after byte " + next) + ")" + fix);
+            }
+            next = t.end;
+        }
+        if (next != dataLen) {
+            throw new CharlmException(notOne + " (" + (dataLen - next) + " bytes after the last tensor belong to none)" + fix);
+        }
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (Entry t : entries) tensors.put(t.name, new Tensor(t.shape, values(in, body, t, where)));
         return new Contents(tensors, metadata);
     }
 
-    private static Tensor tensor(Path file, String name, Object info, byte[] bytes, int body, String notOne) {
+    /** One tensor's table entry, checked against the data section's length before anything is read. */
+    private record Entry(String name, int[] shape, long begin, long end) {
+    }
+
+    private static Entry entry(String where, String notOne, String fix, String name, Object info, long dataLen) {
+        String tensor = "tensor " + Json.brief(name, 40);
         if (!(info instanceof Map<?, ?> m) || !(m.get("shape") instanceof List<?> shapeList)
                 || !(m.get("data_offsets") instanceof List<?> offsets) || offsets.size() != 2) {
-            throw new CharlmException(notOne + " (tensor " + name + " has no shape or offsets)");
+            throw new CharlmException(notOne + " (" + tensor + " has no shape or no pair of data_offsets)" + fix);
         }
         if (!"F32".equals(m.get("dtype"))) {
-            throw new CharlmException("checkpoint " + file + ": tensor " + name + " is " + m.get("dtype") + ", charlm reads float32 (F32) only");
+            Object dtype = m.get("dtype");
+            throw new CharlmException(where + ": " + tensor + " is " + (dtype instanceof String d ? Json.brief(d, 20) : "of no known dtype")
+                    + ", charlm reads float32 (F32) only");
         }
         int[] shape = new int[shapeList.size()];
         long count = 1;
         for (int k = 0; k < shape.length; k++) {
-            if (!(shapeList.get(k) instanceof Number d) || d.doubleValue() < 0 || d.doubleValue() > Integer.MAX_VALUE) {
-                throw new CharlmException(notOne + " (tensor " + name + " has a bad shape " + shapeList + ")");
+            long d = wholeNumber(shapeList.get(k));
+            if (d < 0 || d > Integer.MAX_VALUE) {
+                throw new CharlmException(notOne + " (" + tensor + " has a bad shape " + numbers(shapeList)
+                        + ": dimensions are whole numbers from 0 to " + Integer.MAX_VALUE + ")" + fix);
             }
-            shape[k] = d.intValue();
-            count *= shape[k];
+            shape[k] = (int) d;
+            count *= d; // both factors < 2^31 while count <= MAX_VALUES: no overflow
+            if (count > MAX_VALUES) {
+                throw new CharlmException(where + ": " + tensor + " has shape " + numbers(shapeList)
+                        + ", more than the " + MAX_VALUES + " values one tensor can hold");
+            }
         }
-        if (!(offsets.get(0) instanceof Number b0) || !(offsets.get(1) instanceof Number b1)) {
-            throw new CharlmException(notOne + " (tensor " + name + " has bad offsets " + offsets + ")");
+        long begin = wholeNumber(offsets.get(0)), end = wholeNumber(offsets.get(1));
+        if (begin < 0 || end < begin) {
+            throw new CharlmException(notOne + " (" + tensor + " has bad data_offsets " + numbers(offsets)
+                    + ": two whole numbers, begin <= end)" + fix);
         }
-        long begin = b0.longValue(), end = b1.longValue();
-        if (end - begin != 4 * count || begin < 0 || count > Integer.MAX_VALUE) throw new CharlmException(notOne + " (tensor " + name + ": offsets do not match its shape)");
-        if (body + end > bytes.length) throw new CharlmException("checkpoint " + file + " is truncated (tensor " + name + " is cut off); write it again");
-        float[] values = new float[(int) count];
-        ByteBuffer.wrap(bytes, body + (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(values);
-        return new Tensor(shape, values);
+        if (end - begin != 4 * count) {
+            throw new CharlmException(notOne + " (" + tensor + ": data_offsets hold " + (end - begin) + " bytes, its shape "
+                    + Arrays.toString(shape) + " needs " + 4 * count + ")" + fix);
+        }
+        if (end > dataLen) {
+            throw new CharlmException(where + " is truncated (" + tensor + " ends at data byte " + end + ", the file has " + dataLen
+                    + "); write it again");
+        }
+        return new Entry(name, shape, begin, end);
+    }
+
+    /** A list from the header for a message: whole numbers as such, the rest as JSON, cut short. */
+    private static String numbers(List<?> list) {
+        List<Object> shown = new ArrayList<>();
+        for (Object o : list) shown.add(o instanceof Double d && d == Math.rint(d) && Math.abs(d) < 1e16 ? (Object) d.longValue() : o);
+        return Json.brief(shown, 60);
+    }
+
+    /** A JSON number that is a whole number in long range, else -1. */
+    private static long wholeNumber(Object o) {
+        if (!(o instanceof Number n)) return -1;
+        double d = n.doubleValue();
+        return d == Math.rint(d) && Math.abs(d) <= 0x1p53 ? (long) d : -1;
+    }
+
+    /** A tensor's values, refused when any is NaN or infinite: such a model is broken. */
+    private static float[] values(Bytes in, long body, Entry t, String where) throws IOException {
+        float[] v = new float[(int) ((t.end - t.begin) / 4)];
+        int chunk = 1 << 16; // floats per read
+        for (int k = 0; k < v.length; k += chunk) {
+            int n = Math.min(chunk, v.length - k);
+            in.slice(body + t.begin + 4L * k, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v, k, n);
+        }
+        for (int k = 0; k < v.length; k++) {
+            if (!Float.isFinite(v[k])) {
+                throw new CharlmException(where + ": tensor " + Json.brief(t.name, 40) + " holds " + v[k] + " at index " + k
+                        + " (shape " + Arrays.toString(t.shape) + "); a model with NaN or infinite weights is broken: "
+                        + "use an earlier checkpoint or train again");
+            }
+        }
+        return v;
+    }
+
+    /** Random access to the bytes of a file or an array. */
+    private interface Bytes {
+        long length() throws IOException;
+
+        /** len bytes from position (the caller has checked they exist). */
+        ByteBuffer slice(long position, int len) throws IOException;
+    }
+
+    private record ArrayBytes(byte[] bytes) implements Bytes {
+        @Override
+        public long length() {
+            return bytes.length;
+        }
+
+        @Override
+        public ByteBuffer slice(long position, int len) {
+            return ByteBuffer.wrap(bytes, (int) position, len).slice();
+        }
+    }
+
+    private record FileBytes(FileChannel ch) implements Bytes {
+        @Override
+        public long length() throws IOException {
+            return ch.size();
+        }
+
+        @Override
+        public ByteBuffer slice(long position, int len) throws IOException {
+            ByteBuffer b = ByteBuffer.allocate(len);
+            while (b.hasRemaining()) {
+                if (ch.read(b, position + b.position()) < 0) throw new IOException("the file got shorter while being read");
+            }
+            return b.flip();
+        }
     }
 }
