@@ -231,7 +231,17 @@ final class Sweep {
         List<Map<?, ?>> rows = new ArrayList<>();
         for (Trial t : plan.trials()) {
             Path r = dir.resolve(t.name()).resolve(RESULT);
-            if (Files.isRegularFile(r)) rows.add((Map<?, ?>) Json.parse(Files.readString(r)));
+            if (!Files.isRegularFile(r)) continue;
+            Object parsed;
+            try {
+                parsed = Json.parse(Files.readString(r));
+            } catch (RuntimeException e) {
+                parsed = null;
+            }
+            if (!(parsed instanceof Map<?, ?> row)) {
+                throw new CharlmException(r + " is damaged; delete it and run the sweep again to run that trial again");
+            }
+            rows.add(row);
         }
         rows.sort(Comparator.comparingDouble(r -> r.get("val_perplexity") instanceof Number n ? n.doubleValue() : Double.POSITIVE_INFINITY));
         StringBuilder csv = new StringBuilder("trial");

@@ -141,9 +141,9 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         Settings settings = trainer.settings();
         Vocab vocab = data.corpus().vocab();
         RnnModel model = trainer.model();
-        String prefix = settings.get(TrainingSettings.PREFIX);
         int epochs = settings.get(TrainingSettings.EPOCHS), checkpointEvery = settings.get(TrainingSettings.CHECKPOINT_EVERY);
         Predictor predictor = new Predictor(model, vocab, settings.get(TrainingSettings.TOKENIZER));
+        String prefix = probePrefix(settings, predictor, data);
         w.printf("%s %s: %d tokens (%d held out), vocabulary %d, %s %s x%d, %s; writing to %s%n",
                 resumedFrom == null ? "training on" : "resuming at epoch " + resumedFrom + " on", data.file(), data.train().length,
                 data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().cliName(),
@@ -245,6 +245,23 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         String next = Files.isRegularFile(run.file(RunDirectory.MODEL)) ? "continue with: charlm train --resume " + run.dir : "train again";
         return new CharlmException("cannot write to " + run.dir + " (" + e.getMessage() + "); the files already there are intact: free some "
                 + "space or fix the folder, then " + next, e);
+    }
+
+    /**
+     * The prefix of the printed predictions. One given with --prefix must read in the model's vocabulary
+     * (as generate requires); the default, the book's "time traveller", falls back on the text's own
+     * first characters where it does not (a text in another alphabet).
+     */
+    private String probePrefix(Settings settings, Predictor predictor, TrainingData data) {
+        String prefix = settings.get(TrainingSettings.PREFIX);
+        List<String> unseen = predictor.unseen(prefix);
+        boolean empty = settings.get(TrainingSettings.TOKENIZER).normalizePrompt(prefix).isEmpty();
+        if (unseen.isEmpty() && !empty) return prefix;
+        if (settingOptions.given(TrainingSettings.PREFIX)) {
+            throw new CharlmException("--prefix " + Vocab.shown(prefix) + (empty ? " has nothing the model reads" : " has characters the text never has: "
+                    + String.join(", ", unseen.stream().map(Vocab::shown).toList())) + "; give a prefix written in the text's characters");
+        }
+        return data.corpus().vocab().decode(data.train(), 0, Math.min(12, data.train().length));
     }
 
     /** The run's summary lines: why it stopped, the last epoch's perplexity and speed, the held-out scores. */

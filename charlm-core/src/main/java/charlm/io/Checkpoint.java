@@ -108,14 +108,7 @@ public final class Checkpoint {
         String where = "checkpoint " + file;
         int version = formatVersion(meta, where);
         if (!meta.containsKey("vocab")) throw new CharlmException(where + " has no \"vocab\" metadata; it was not written by charlm or the reference");
-        Vocab vocab;
-        try {
-            List<String> tokens = new ArrayList<>();
-            for (Object o : (List<?>) Json.parse(meta.get("vocab"))) tokens.add((String) o);
-            vocab = Vocab.of(tokens);
-        } catch (RuntimeException e) {
-            throw new CharlmException(where + " has a damaged \"vocab\" metadata entry (" + e.getMessage() + ")");
-        }
+        Vocab vocab = vocab(meta.get("vocab"), where);
         Settings settings = settings(meta, version, where);
         // H from the output layer W_hq (H, V), the same tensor whatever the cell; E from W_embed (V, E).
         Safetensors.Tensor wHq = require(c, where, RnnModel.Names.W_HQ);
@@ -135,13 +128,35 @@ public final class Checkpoint {
         return new Loaded(model, vocab, settings.get(TrainingSettings.TOKENIZER), settings, training(c, meta, where, model, config), meta);
     }
 
+    /** The vocabulary entry: a JSON list of strings, <unk> first, then distinct single characters. */
+    private static Vocab vocab(String entry, String where) {
+        String damaged = where + " has a damaged \"vocab\" metadata entry (%s); it was not written by charlm or the reference";
+        Object parsed;
+        try {
+            parsed = Json.parse(entry);
+        } catch (RuntimeException e) {
+            throw new CharlmException(String.format(damaged, e.getMessage()));
+        }
+        if (!(parsed instanceof List<?> list)) throw new CharlmException(String.format(damaged, "not a list"));
+        List<String> tokens = new ArrayList<>();
+        for (Object o : list) {
+            if (!(o instanceof String t)) throw new CharlmException(String.format(damaged, "item " + tokens.size() + " is " + Json.brief(o, 20) + ", not a string"));
+            tokens.add(t);
+        }
+        try {
+            return Vocab.of(tokens);
+        } catch (IllegalArgumentException e) {
+            throw new CharlmException(String.format(damaged, e.getMessage()));
+        }
+    }
+
     private static int formatVersion(Map<String, String> meta, String where) {
         if (!meta.containsKey("format_version")) return 1;
         int version;
         try {
             version = Integer.parseInt(meta.get("format_version"));
         } catch (NumberFormatException e) {
-            throw new CharlmException(where + " has a bad format_version \"" + meta.get("format_version") + "\"");
+            throw new CharlmException(where + " has a bad format_version " + Json.brief(meta.get("format_version"), 20));
         }
         if (version > FORMAT_VERSION) {
             throw new CharlmException(where + " has format version " + version + ", newer than this charlm reads (" + FORMAT_VERSION + "); use a newer charlm");
@@ -166,7 +181,7 @@ public final class Checkpoint {
             Object json;
             try {
                 json = Json.parse(meta.get("settings"));
-            } catch (IllegalArgumentException e) {
+            } catch (RuntimeException e) {
                 throw new CharlmException(where + " has a damaged \"settings\" metadata entry (" + e.getMessage() + ")");
             }
             if (!(json instanceof Map<?, ?> m)) throw new CharlmException(where + " has a damaged \"settings\" metadata entry (not an object)");
@@ -179,7 +194,7 @@ public final class Checkpoint {
         try {
             return Integer.parseInt(v);
         } catch (NumberFormatException e) {
-            throw new CharlmException(where + " has a bad \"" + key + "\" entry \"" + v + "\"");
+            throw new CharlmException(where + " has a bad \"" + key + "\" entry " + Json.brief(v, 20));
         }
     }
 

@@ -110,12 +110,15 @@ public final class Setting<T> {
         try {
             value = type.fromJson(json);
         } catch (RuntimeException e) {
-            throw new CharlmException(where + " has a bad \"" + key() + "\" entry " + json + " (expected " + expected() + ")");
+            throw badEntry(where);
         }
-        if (value != null && !check.test(value)) {
-            throw new CharlmException(where + " has a bad \"" + key() + "\" entry " + json + " (expected " + expected() + ")");
-        }
+        if (value != null && !check.test(value)) throw badEntry(where);
         return value;
+    }
+
+    /** The value itself is left out of the message: it comes from a file and may be anything, line breaks included. */
+    private CharlmException badEntry(String where) {
+        return new CharlmException(where + " has a bad \"" + key() + "\" entry (expected " + expected() + ")");
     }
 
     /** A value set from code: the same check as on the command line. */
