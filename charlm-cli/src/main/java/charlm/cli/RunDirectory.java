@@ -59,7 +59,7 @@ final class RunDirectory {
     }
 
     /** What went wrong, in words rather than an exception's class name (the user sees this line). */
-    private static String reason(Exception e) {
+    static String reason(Exception e) {
         if (e instanceof FileSystemException f) {
             String why = f.getReason() != null ? f.getReason()
                     : f instanceof AccessDeniedException ? "permission denied"
