@@ -115,7 +115,7 @@ final class SweepCommand implements Callable<Integer>, UsesSettings {
         SweepEngine engine = null;
         if (spark != null) {
             engine = engine();
-            engine.check(spark);
+            engine.check(spark, plan);
         }
         SweepFolder folder = SweepFolder.of(out != null ? out
                 : Path.of("sweeps", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString());

@@ -13,8 +13,8 @@ import java.util.Map;
  */
 public interface SweepEngine {
 
-    /** Refuses a malformed master (a CharlmException: one line for the user) before anything is written. */
-    void check(String master);
+    /** Refuses a malformed master, or trials the engine cannot run (a CharlmException: one line), before anything is written. */
+    void check(String master, Sweep.Plan plan);
 
     /**
      * Runs the pending trials of plan (the grid as sweep.json holds it: gridJson), each as one task, into
