@@ -113,7 +113,7 @@ final class RunDirectory {
     }
 
     /** A process killed during a write leaves its temporary file (".name.*.tmp") behind; it is never needed. */
-    private static void removeStaleTemporaries(Path dir) {
+    static void removeStaleTemporaries(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String name = p.getFileName().toString();

@@ -329,6 +329,7 @@ public final class Sweep {
                 result.put("resumed_from_epoch", trainer.epochsDone());
             } else {
                 run = RunDirectory.prepare(dir, true);
+                RunDirectory.removeStaleTemporaries(dir); // left by an attempt that was killed while it wrote
                 RnnModel model = new RnnModel(TrainingSettings.modelConfig(s, vocab.size()), engine.kernels(), engine.workers());
                 Rng rng = new Rng(s.get(TrainingSettings.SEED));
                 model.initialize(rng);
