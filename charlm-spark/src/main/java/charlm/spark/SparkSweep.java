@@ -4,7 +4,6 @@ import charlm.CharlmException;
 import charlm.cli.Sweep;
 import charlm.cli.SweepEngine;
 import charlm.cli.SweepFolder;
-import charlm.kernels.Kernels;
 import charlm.train.TrainingSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -105,9 +104,8 @@ public final class SparkSweep implements SweepEngine {
             TrialTask task = new TrialTask(gridJson, new TrialTask.FolderRef(folder), shipped, names, TrialTask.Fault.fromProperty(System.getProperty(FAULT_PROPERTY)));
             // One partition per trial, in the grid's order: partition k is pending.get(k).
             JavaRDD<Integer> trials = sc.parallelize(indices, indices.size());
-            String here = Kernels.get().name();
             List<TrialTask.Outcome> outcomes = new ArrayList<>();
-            sc.sc().runJob(trials.rdd(), new RunTrial(task), new OnResult(out, outcomes, here), ClassTag$.MODULE$.apply(TrialTask.Outcome.class));
+            sc.sc().runJob(trials.rdd(), new RunTrial(task), new OnResult(out, outcomes), ClassTag$.MODULE$.apply(TrialTask.Outcome.class));
             for (TrialTask.Outcome o : outcomes) {
                 if (o.error() != null) throw new CharlmException(o.error());
                 results.put(o.index(), Sweep.parseResult(o.resultJson(), folder.location() + "/" + o.trial() + "/" + Sweep.RESULT));
@@ -153,17 +151,16 @@ public final class SparkSweep implements SweepEngine {
         }
     }
 
-    /** On the driver, as each task succeeds: a line for the trial. */
-    private static final class OnResult extends AbstractFunction2<Object, TrialTask.Outcome, BoxedUnit> implements java.io.Serializable {
-        private static final long serialVersionUID = 1L;
-        private final transient PrintWriter out;
-        private final transient List<TrialTask.Outcome> outcomes;
-        private final String kernels;
+    /** On the driver (never shipped), as each task succeeds: a line for the trial. */
+    private static final class OnResult extends AbstractFunction2<Object, TrialTask.Outcome, BoxedUnit> {
+        private final PrintWriter out;
+        private final List<TrialTask.Outcome> outcomes;
+        /** Whether -Dcharlm.kernels=reference asked for the plain kernels on purpose. */
+        private final boolean referenceAsked = "reference".equals(System.getProperty("charlm.kernels"));
 
-        OnResult(PrintWriter out, List<TrialTask.Outcome> outcomes, String kernels) {
+        OnResult(PrintWriter out, List<TrialTask.Outcome> outcomes) {
             this.out = out;
             this.outcomes = outcomes;
-            this.kernels = kernels;
         }
 
         @Override
@@ -176,9 +173,9 @@ public final class SparkSweep implements SweepEngine {
                 say(out, "trial " + o.trial() + ": refused" + where + ": " + o.error());
             } else {
                 say(out, Sweep.summary(Sweep.parseResult(o.resultJson(), o.trial())) + where);
-                if (!o.kernels().equals(kernels)) {
-                    say(out, "note: trial " + o.trial() + " ran on the " + o.kernels() + " kernels, the driver has the " + kernels + " ones (their "
-                            + "last digits differ): start executors with --add-modules jdk.incubator.vector (spark.executor.extraJavaOptions)");
+                if (o.kernels().equals("reference") && !referenceAsked) {
+                    say(out, "note: trial " + o.trial() + " ran on the slow reference kernels: its executor lacks the Vector API; start executors "
+                            + "with --add-modules=jdk.incubator.vector (spark.executor.extraJavaOptions)");
                 }
             }
             return BoxedUnit.UNIT;
