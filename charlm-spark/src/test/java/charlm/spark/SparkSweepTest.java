@@ -173,6 +173,9 @@ class SparkSweepTest {
         run(grid(StagedLocalFileSystem.SCHEME + "://" + blocker.resolve("sweep"), "--spark", "local[2]")).refused("--out", "blocker");
         run("sweep", "--collect", "--out", StagedLocalFileSystem.SCHEME + "://" + tmp.resolve("none")).refused("holds no sweep");
         assertThat(tmp.resolve("a")).doesNotExist();
+        // Found by an executor, not by the driver: reported once, not retried (it would fail the same way).
+        run("sweep", "--data", book.toString(), "--max-tokens", "300", "--epochs", "1", "--batch-size", "8,16", "--num-steps", "20",
+                "--hiddens", "8", "--out", tmp.resolve("short").toString(), "--spark", "local[2,3]").refused("too short for one minibatch");
     }
 
     @Test
