@@ -35,10 +35,11 @@ import picocli.CommandLine.Spec;
         description = {"Train a grid of settings and rank them by held-out perplexity (sweep.csv, sweep.md).",
                 "Every training setting takes a comma-separated list; every combination is a trial in its own folder",
                 "(combinations that contradict themselves, such as a GRU with --activation relu, are left out and listed).",
-                "Run the same command again after an interruption: finished trials are skipped (with --checkpoint-every K,",
-                "a half-finished trial resumes from its last checkpoint).",
-                "On a cluster: --spark MASTER runs each trial as a Spark task; or run --trial-index N for N in --list-trials",
-                "as a job array (Slurm, a Kubernetes Indexed Job) into one shared --out, then --collect."})
+                "Run the same command again after an interruption: finished trials are skipped,",
+                "and with --checkpoint-every K a half-finished one resumes from its checkpoint.",
+                "On a cluster: --spark MASTER makes each trial a Spark task; or run every",
+                "--trial-index N of --list-trials as a job array (Slurm, a Kubernetes Indexed",
+                "Job) into one shared --out, then --collect. See docs/cluster.md."})
 final class SweepCommand implements Callable<Integer>, UsesSettings {
 
     private final SettingOptions settingOptions = new SettingOptions(SettingOptions.Form.LIST)
@@ -55,9 +56,9 @@ final class SweepCommand implements Callable<Integer>, UsesSettings {
     String out;
 
     @Option(names = "--spark", paramLabel = "MASTER",
-            description = {"Run each trial as a task on Apache Spark: local[N] (embedded, N trials at once), local[N,F] (F attempts per trial),",
-                    "spark://HOST:PORT, yarn, k8s://URL. A failed trial is retried from its last --checkpoint-every checkpoint.",
-                    "Needs charlm-spark: ./charlm adds it when this option is given; under spark-submit it is the default."})
+            description = "Run each trial as a task on Apache Spark: local[N] (embedded, N trials at once), local[N,F] (F attempts per trial), "
+                    + "spark://HOST:PORT, yarn, k8s://URL. A failed trial is retried from its last --checkpoint-every checkpoint. "
+                    + "Needs charlm-spark: ./charlm adds it when this option is given; under spark-submit it is the default.")
     String spark;
 
     @Option(names = "--list-trials", description = "Print the grid, one trial per line (index, folder name, the options that set it apart), and run nothing.")
