@@ -82,7 +82,7 @@ final class RunDirectory implements AutoCloseable {
     }
 
     /** What went wrong, in words rather than an exception's class name (the user sees this line). */
-    private static String reason(Exception e) {
+    static String reason(Exception e) {
         if (e instanceof FileSystemException f) {
             String why = f.getReason() != null ? f.getReason()
                     : f instanceof AccessDeniedException ? "permission denied"
@@ -146,7 +146,7 @@ final class RunDirectory implements AutoCloseable {
     }
 
     /** A process killed during a write leaves its temporary file (".name.*.tmp") behind; it is never needed. */
-    private static void removeStaleTemporaries(Path dir) {
+    static void removeStaleTemporaries(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String name = p.getFileName().toString();

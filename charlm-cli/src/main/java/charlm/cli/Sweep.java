@@ -1,9 +1,12 @@
 package charlm.cli;
 
 import charlm.CharlmException;
+import charlm.data.BookSource;
 import charlm.data.Corpus;
 import charlm.data.Rng;
+import charlm.data.Vocab;
 import charlm.io.AtomicFiles;
+import charlm.io.Checkpoint;
 import charlm.io.Json;
 import charlm.model.RnnModel;
 import charlm.settings.Setting;
@@ -13,6 +16,7 @@ import charlm.train.Trainer;
 import charlm.train.TrainingSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,26 +28,38 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * A sweep: the grid of every combination of the settings' lists, each trial a whole training run in
  * a folder of its own, and the tables that rank them by held-out perplexity. The plan is a pure
  * function of the lists, so the same command always makes the same trials, in the same order, with
  * the same names: that is what lets a rerun skip finished trials and a job array run trial N alone.
- * Leaves out how trials are scheduled (threads here; other engines elsewhere).
+ * Leaves out how trials are scheduled: a thread pool in {@link SweepCommand}, one process per trial
+ * with --trial-index, or a {@link SweepEngine} such as charlm-spark's; all of them run trials through
+ * {@link #runTrial} into a {@link SweepFolder}, and rank them with {@link #writeTables}.
  */
-final class Sweep {
-    static final String GRID = "sweep.json", RESULT = "result.json", CSV = "sweep.csv", MD = "sweep.md";
+public final class Sweep {
+    public static final String GRID = "sweep.json", RESULT = "result.json", CSV = "sweep.csv", MD = "sweep.md";
 
     private Sweep() {
     }
 
     /** One trial: its place in the grid, its folder name, its settings and the values that set it apart. */
-    record Trial(int index, String name, Settings settings, Map<Setting<?>, Object> varying) {
+    public record Trial(int index, String name, Settings settings, Map<Setting<?>, Object> varying) {
+        /** The options that set this trial apart, as typed: "--hiddens 256 --lr 0.5"; empty when nothing varies. */
+        public String options() {
+            StringBuilder b = new StringBuilder();
+            for (Map.Entry<Setting<?>, Object> e : varying.entrySet()) {
+                if (b.length() > 0) b.append(' ');
+                b.append(e.getKey().option()).append(' ').append(formatted(e.getKey(), e.getValue()));
+            }
+            return b.toString();
+        }
     }
 
     /** The trials of a grid, the combinations left out (and why), and the settings that vary. */
-    record Plan(List<Trial> trials, List<String> skipped, List<Setting<?>> varying) {
+    public record Plan(List<Trial> trials, List<String> skipped, List<Setting<?>> varying) {
     }
 
     /**
@@ -51,7 +67,7 @@ final class Sweep {
      * contradict themselves (GRU with --activation relu) and those that repeat another (two --embed-dim
      * values with one-hot input).
      */
-    static Plan plan(Map<Setting<?>, List<Object>> lists) {
+    public static Plan plan(Map<Setting<?>, List<Object>> lists) {
         List<Setting<?>> varying = new ArrayList<>();
         for (Map.Entry<Setting<?>, List<Object>> e : lists.entrySet()) if (e.getValue().size() > 1) varying.add(e.getKey());
         List<Trial> trials = new ArrayList<>();
@@ -124,7 +140,7 @@ final class Sweep {
     }
 
     /** The lists as given, for sweep.json: a folder holds one grid only. */
-    static Map<String, Object> describe(Map<Setting<?>, List<Object>> lists) {
+    public static Map<String, Object> describe(Map<Setting<?>, List<Object>> lists) {
         Map<String, Object> g = new LinkedHashMap<>();
         for (Map.Entry<Setting<?>, List<Object>> e : lists.entrySet()) {
             List<Object> json = new ArrayList<>();
@@ -139,64 +155,205 @@ final class Sweep {
         return s.toJson((T) value);
     }
 
-    /** A new folder for the grid, or the folder of this very grid (to continue it); anything else is refused. */
-    static void prepare(Path dir, String gridJson) throws IOException {
-        Path grid = dir.resolve(GRID);
-        if (Files.isRegularFile(grid)) {
-            if (!Files.readString(grid).equals(gridJson)) {
-                throw new CharlmException("--out " + dir + " holds a different sweep (see its " + GRID + "); use a new folder to run this grid");
+    /**
+     * The lists back from a grid as {@link #describe} wrote it (sweep.json), so that another process (a
+     * Spark executor, --collect) plans the very same trials; a setting the grid does not name keeps its default.
+     */
+    public static Map<Setting<?>, List<Object>> lists(String gridJson, String where) {
+        Object parsed;
+        try {
+            parsed = Json.parse(gridJson);
+        } catch (IllegalArgumentException e) {
+            throw new CharlmException(where + " is damaged (" + e.getMessage() + ")");
+        }
+        if (!(parsed instanceof Map<?, ?> grid)) throw new CharlmException(where + " is damaged (not a JSON object)");
+        Map<Setting<?>, List<Object>> lists = new LinkedHashMap<>();
+        for (Setting<?> s : TrainingSettings.all()) {
+            Object values = grid.get(s.key());
+            List<Object> list = new ArrayList<>();
+            if (values == null) {
+                list.add(s.defaultValue());
+            } else if (values instanceof List<?> l && !l.isEmpty()) {
+                for (Object v : l) list.add(s.fromJson(v, where));
+            } else {
+                throw new CharlmException(where + " is damaged (" + s.key() + " is not a list of values)");
             }
-            return;
+            lists.put(s, list);
         }
-        RunDirectory.checkWritable(dir, false);
-        AtomicFiles.writeString(grid, gridJson);
-    }
-
-    static boolean done(Path dir, Trial t) {
-        return Files.isRegularFile(dir.resolve(t.name()).resolve(RESULT));
-    }
-
-    /** The corpora of a sweep, each read once: trials differ in their settings, rarely in their text. */
-    static final class Corpora {
-        private final Map<List<Object>, Corpus> read = new HashMap<>();
-
-        synchronized TrainingData data(Settings s) {
-            Path file = TrainingData.file(s);
-            List<Object> key = List.of(file.toAbsolutePath().normalize(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS));
-            Corpus c = read.computeIfAbsent(key, k -> Corpus.load(file, s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS)));
-            return TrainingData.split(file, c, s);
-        }
+        return lists;
     }
 
     /**
-     * Trains one trial into trialDir (a half-finished one starts over) and writes its result.json last,
-     * atomically: a trial is done exactly when that file exists. Returns the result.
+     * A new folder for the grid, or the folder of this very grid (to continue it); anything else is refused.
+     * Safe when many processes of a job array start on the same new folder at once: they all write the same
+     * sweep.json, atomically, and a folder that holds files is only refused when it still has no sweep.json.
      */
-    static Map<String, Object> runTrial(Trial t, Path trialDir, TrainingData data) throws IOException {
-        try (RunDirectory run = RunDirectory.prepare(trialDir, true)) {
-            return runTrial(t, run, data);
+    public static void prepare(SweepFolder folder, String gridJson) throws IOException {
+        folder.create();
+        String existing = folder.read(GRID);
+        if (existing == null && folder.holdsFiles()) {
+            existing = folder.read(GRID); // another process of this sweep may have just written it
+            if (existing == null) {
+                throw new CharlmException("--out " + folder.location() + " already holds files and no " + GRID + "; give a new folder for the sweep");
+            }
+        }
+        if (existing == null) {
+            folder.write(GRID, gridJson);
+            existing = folder.read(GRID);
+        }
+        if (!gridJson.equals(existing)) {
+            throw new CharlmException("--out " + folder.location() + " holds a different sweep (see its " + GRID + "); use a new folder to run this grid");
         }
     }
 
-    private static Map<String, Object> runTrial(Trial t, RunDirectory run, TrainingData data) throws IOException {
+    /** The grid a sweep folder holds, from its sweep.json; refused when it holds none. */
+    public static String grid(SweepFolder folder) throws IOException {
+        String grid = folder.read(GRID);
+        if (grid == null) {
+            throw new CharlmException("--out " + folder.location() + " holds no sweep (no " + GRID + "); give the folder a sweep wrote into");
+        }
+        return grid;
+    }
+
+    public static boolean done(SweepFolder folder, Trial t) throws IOException {
+        return folder.read(t.name() + "/" + RESULT) != null;
+    }
+
+    /** The result.json of every finished trial, by trial index. */
+    public static Map<Integer, Map<?, ?>> results(SweepFolder folder, Plan plan) throws IOException {
+        Map<Integer, Map<?, ?>> rows = new TreeMap<>();
+        for (Trial t : plan.trials()) {
+            String r = folder.read(t.name() + "/" + RESULT);
+            if (r != null) rows.put(t.index(), parseResult(r, folder.location() + "/" + t.name() + "/" + RESULT));
+        }
+        return rows;
+    }
+
+    /** A result.json's contents. */
+    public static Map<?, ?> parseResult(String json, String where) {
+        try {
+            if (Json.parse(json) instanceof Map<?, ?> m) return m;
+        } catch (RuntimeException e) {
+            throw new CharlmException(where + " is damaged (" + e.getMessage() + "); delete it to run the trial again");
+        }
+        throw new CharlmException(where + " is damaged (not a JSON object); delete it to run the trial again");
+    }
+
+    /** A text a trial reads: the file as its --data names it (the book's cached copy for none) and where this machine has its bytes. */
+    public record Text(Path named, Path local) {
+    }
+
+    /** Finds the text of a --data value (null: the book) on this machine. */
+    @FunctionalInterface
+    public interface Texts {
+        Text locate(Path data);
+
+        /** Every text where it is named; the book is found in the cache, or downloaded. */
+        Texts HERE = data -> {
+            Path f = BookSource.timeMachine().resolve(data);
+            return new Text(f, f);
+        };
+    }
+
+    /** The texts the trials read, by --data value (null: the book), resolved here: what an engine ships to its workers. */
+    public static Map<Path, Path> texts(Plan plan) {
+        Map<Path, Path> texts = new LinkedHashMap<>();
+        for (Trial t : plan.trials()) {
+            Path data = t.settings().get(TrainingSettings.DATA);
+            if (!texts.containsKey(data)) texts.put(data, TrainingData.file(t.settings()));
+        }
+        return texts;
+    }
+
+    /** The corpora of a sweep, each read once: trials differ in their settings, rarely in their text. */
+    public static final class Corpora {
+        private final Texts texts;
+        private final Map<List<Object>, Corpus> read = new HashMap<>();
+
+        public Corpora() {
+            this(Texts.HERE);
+        }
+
+        public Corpora(Texts texts) {
+            this.texts = texts;
+        }
+
+        synchronized TrainingData data(Settings s) {
+            Text text = texts.locate(s.get(TrainingSettings.DATA));
+            List<Object> key = List.of(text.local().toAbsolutePath().normalize(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS));
+            Corpus c = read.computeIfAbsent(key, k -> Corpus.load(text.local(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS)));
+            return TrainingData.split(text.named(), c, s);
+        }
+    }
+
+    /** Told each time a trial has written a checkpoint and handed it to the sweep folder (tests use it to interrupt a trial there). */
+    @FunctionalInterface
+    public interface AfterCheckpoint {
+        void written(Trial trial, int epoch);
+
+        AfterCheckpoint NONE = (trial, epoch) -> {
+        };
+    }
+
+    /**
+     * Trains one trial into its folder of the sweep folder and writes its result.json last, atomically: a
+     * trial is done exactly when that file exists. With --checkpoint-every K the trial writes
+     * model.safetensors (with the training state) every K epochs and at the end, and a trial that
+     * stopped half-way resumes from its checkpoint, bit for bit; without, it starts over. Returns the result.
+     */
+    public static Map<String, Object> runTrial(Trial t, SweepFolder folder, Corpora corpora, AfterCheckpoint after) throws IOException {
+        TrainingData data = corpora.data(t.settings());
+        try (SweepFolder.Workspace ws = folder.workspace(t.name())) {
+            return runTrial(t, ws, data, after);
+        }
+    }
+
+    private static Map<String, Object> runTrial(Trial t, SweepFolder.Workspace ws, TrainingData data, AfterCheckpoint after) throws IOException {
         Settings s = t.settings();
-        Path trialDir = run.dir;
+        Path dir = ws.dir();
+        int every = s.get(TrainingSettings.CHECKPOINT_EVERY), epochs = s.get(TrainingSettings.EPOCHS);
+        Vocab vocab = data.corpus().vocab();
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("trial", t.name());
         result.put("index", t.index());
         long start = System.nanoTime();
+        RunDirectory run = null;
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(s))) {
-            run.writeConfig(Json.pretty(TrainCommand.config(data, engine, s)));
-            RnnModel model = new RnnModel(TrainingSettings.modelConfig(s, data.corpus().vocab().size()), engine.kernels(), engine.workers());
-            Rng rng = new Rng(s.get(TrainingSettings.SEED));
-            model.initialize(rng);
-            new Trainer(model, s, data.train(), data.validation(), rng).run(e -> {
-                try {
-                    run.recordEpoch(e);
-                } catch (IOException ex) {
-                    throw new java.io.UncheckedIOException(ex);
-                }
-            });
+            Map<String, Object> config = TrainCommand.config(data, engine, s);
+            Resumed resumed = every > 0 ? resume(dir, s, data, engine) : null;
+            Trainer trainer;
+            if (resumed != null) {
+                trainer = resumed.trainer();
+                run = resumed.run();
+                config.put("resumed_from_epoch", trainer.epochsDone());
+                result.put("resumed_from_epoch", trainer.epochsDone());
+            } else {
+                run = RunDirectory.prepare(dir, true);
+                RunDirectory.removeStaleTemporaries(dir); // left by an attempt that was killed while it wrote
+                RnnModel model = new RnnModel(TrainingSettings.modelConfig(s, vocab.size()), engine.kernels(), engine.workers());
+                Rng rng = new Rng(s.get(TrainingSettings.SEED));
+                model.initialize(rng);
+                trainer = new Trainer(model, s, data.train(), data.validation(), rng);
+            }
+            run.writeConfig(Json.pretty(config));
+            RunDirectory r = run;
+            try {
+                trainer.run(e -> {
+                    try {
+                        r.recordEpoch(e);
+                        if (every > 0 && e.epoch() % every == 0 && e.epoch() < epochs) {
+                            Checkpoint.save(r.file(RunDirectory.MODEL), trainer.model(), vocab, s, trainer.state());
+                            ws.publish(RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.MODEL);
+                            after.written(t, e.epoch());
+                        }
+                    } catch (IOException ex) {
+                        throw new UncheckedIOException(ex);
+                    }
+                });
+                if (every > 0 && trainer.canSaveState()) Checkpoint.save(run.file(RunDirectory.MODEL), trainer.model(), vocab, s, trainer.state());
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
             EpochStats last = run.history().get(run.history().size() - 1);
             EpochStats best = run.bestValidation();
             result.put("status", "done");
@@ -206,43 +363,68 @@ final class Sweep {
             result.put("best_val_epoch", best.epoch());
             result.put("tokens_per_sec", TrainCommand.medianSpeed(run));
         } catch (CharlmException e) {
-            if (e.exitCode() != 3) throw e;
+            if (e.exitCode() != 3) {
+                if (run != null) run.close();
+                throw e;
+            }
             result.put("status", "diverged");
-        } catch (java.io.UncheckedIOException e) {
-            throw e.getCause();
+        } catch (IOException | RuntimeException e) {
+            if (run != null) run.close();
+            throw e;
         }
         result.put("seconds", (System.nanoTime() - start) / 1e9);
         result.put("settings", s.toJson());
-        if (!run.history().isEmpty()) PerplexityPlot.write(run.file(RunDirectory.PLOT), run.history(), run.evaluations(), "trial " + t.name());
-        AtomicFiles.writeString(trialDir.resolve(RESULT), Json.pretty(result));
+        // The folder stays locked until result.json is written: no second writer between the plot and the result.
+        try {
+            if (run != null && !run.history().isEmpty()) {
+                PerplexityPlot.write(run.file(RunDirectory.PLOT), run.history(), run.evaluations(), "trial " + t.name());
+            }
+            AtomicFiles.writeString(dir.resolve(RESULT), Json.pretty(result));
+            // result.json last: whatever stops the copy half-way, the trial is not done without it
+            ws.publish(RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.PLOT, RunDirectory.MODEL, RESULT);
+        } finally {
+            if (run != null) run.close();
+        }
         return result;
     }
 
+    private record Resumed(Trainer trainer, RunDirectory run) {
+    }
+
+    /**
+     * The trial continued from the checkpoint in dir, as train --resume continues a run; null when there is
+     * none to continue from (no file, no training state, another text), and the trial starts over.
+     */
+    private static Resumed resume(Path dir, Settings s, TrainingData data, KernelsAndThreads engine) {
+        Path file = dir.resolve(RunDirectory.MODEL);
+        if (!Files.isRegularFile(file)) return null;
+        try {
+            Checkpoint.Loaded loaded = Checkpoint.load(file, engine.kernels(), engine.workers());
+            if (loaded.training() == null || !loaded.vocab().tokens().equals(data.corpus().vocab().tokens())) return null;
+            Trainer trainer = new Trainer(loaded.model(), s, data.train(), data.validation(), new Rng(0));
+            trainer.restore(loaded.training());
+            return new Resumed(trainer, RunDirectory.resume(dir, loaded.training().epochsDone(), loaded.training().step()));
+        } catch (CharlmException | IllegalArgumentException e) {
+            return null; // a checkpoint that does not fit this trial: training from the start gives the same result
+        }
+    }
+
     /** One line for a finished trial. */
-    static String summary(Map<String, Object> result) {
+    public static String summary(Map<?, ?> result) {
+        String resumed = result.get("resumed_from_epoch") instanceof Number n ? " (resumed from epoch " + n.intValue() + ")" : "";
         return "trial " + result.get("trial") + ": " + ("done".equals(result.get("status"))
                 ? String.format(Locale.ROOT, "train %.3f, validation %.3f, %.0f s", result.get("train_perplexity"),
                 result.get("val_perplexity"), result.get("seconds"))
-                : "diverged");
+                : "diverged") + resumed;
     }
 
-    /** sweep.csv and sweep.md from the trials' result.json files, ranked by final held-out perplexity; returns the table. */
-    static String writeTables(Path dir, Plan plan) throws IOException {
+    /**
+     * sweep.csv and sweep.md from the finished trials' results (by trial index, as their result.json holds
+     * them), ranked by final held-out perplexity; returns the table.
+     */
+    public static String writeTables(SweepFolder folder, Plan plan, Map<Integer, Map<?, ?>> results) throws IOException {
         List<Map<?, ?>> rows = new ArrayList<>();
-        for (Trial t : plan.trials()) {
-            Path r = dir.resolve(t.name()).resolve(RESULT);
-            if (!Files.isRegularFile(r)) continue;
-            Object parsed;
-            try {
-                parsed = Json.parse(Files.readString(r));
-            } catch (RuntimeException e) {
-                parsed = null;
-            }
-            if (!(parsed instanceof Map<?, ?> row)) {
-                throw new CharlmException(r + " is damaged; delete it and run the sweep again to run that trial again");
-            }
-            rows.add(row);
-        }
+        for (Trial t : plan.trials()) if (results.containsKey(t.index())) rows.add(results.get(t.index()));
         rows.sort(Comparator.comparingDouble(r -> r.get("val_perplexity") instanceof Number n ? n.doubleValue() : Double.POSITIVE_INFINITY));
         StringBuilder csv = new StringBuilder("trial");
         StringBuilder md = new StringBuilder("| rank | trial");
@@ -271,8 +453,8 @@ final class Sweep {
                     .append(" | ").append(num(r.get("best_val_perplexity"), 3)).append(" (").append(num(r.get("best_val_epoch"), 0)).append(")")
                     .append(" | ").append(num(r.get("tokens_per_sec"), 0)).append(" |\n");
         }
-        AtomicFiles.writeString(dir.resolve(CSV), csv.toString());
-        AtomicFiles.writeString(dir.resolve(MD), md.toString());
+        folder.write(CSV, csv.toString());
+        folder.write(MD, md.toString());
         return md.toString();
     }
 
@@ -287,7 +469,7 @@ final class Sweep {
     }
 
     /** Prints what the plan left out, and the listed values that no trial uses (they do not apply where they were given). */
-    static void reportSkipped(Plan plan, Map<Setting<?>, List<Object>> lists, PrintWriter w) {
+    public static void reportSkipped(Plan plan, Map<Setting<?>, List<Object>> lists, PrintWriter w) {
         for (String s : plan.skipped()) w.println("left out " + s);
         for (Map.Entry<Setting<?>, List<Object>> e : lists.entrySet()) {
             for (Object v : e.getValue()) {

@@ -2,14 +2,18 @@ package charlm.cli;
 
 import charlm.CharlmException;
 import charlm.io.Json;
+import charlm.settings.Setting;
 import charlm.train.TrainingSettings;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -24,13 +28,18 @@ import picocli.CommandLine.Spec;
  * {@code charlm sweep}: a grid of settings (exercise 2), trials in parallel, each in its own run
  * folder, ranked by held-out perplexity in sweep.csv and sweep.md. Every training setting takes a
  * comma-separated list. A trial is done when its result.json exists, so running the same sweep again
- * skips finished trials.
+ * skips finished trials. The same grid also runs on Spark ({@code --spark}, through a {@link SweepEngine}),
+ * or as a job array: {@code --list-trials}, one process per {@code --trial-index}, then {@code --collect}.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a grid of settings and rank them by held-out perplexity (sweep.csv, sweep.md).",
                 "Every training setting takes a comma-separated list; every combination is a trial in its own folder",
                 "(combinations that contradict themselves, such as a GRU with --activation relu, are left out and listed).",
-                "Run the same command again after an interruption: finished trials are skipped."})
+                "Run the same command again after an interruption: finished trials are skipped,",
+                "and with --checkpoint-every K a half-finished one resumes from its checkpoint.",
+                "On a cluster: --spark MASTER makes each trial a Spark task; or run every",
+                "--trial-index N of --list-trials as a job array (Slurm, a Kubernetes Indexed",
+                "Job) into one shared --out, then --collect. See docs/cluster.md."})
 final class SweepCommand implements Callable<Integer>, UsesSettings {
 
     private final SettingOptions settingOptions = new SettingOptions(SettingOptions.Form.LIST)
@@ -42,8 +51,26 @@ final class SweepCommand implements Callable<Integer>, UsesSettings {
             description = "Trials at once; 0 = as many as the cores allow at each trial's --threads. Default: ${DEFAULT-VALUE}.")
     int parallel;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Folder of the sweep. Default: sweeps/<timestamp>.")
-    Path out;
+    @Option(names = "--out", paramLabel = "DIR|URI",
+            description = "Folder of the sweep: a path, or with Spark a Hadoop file system URI (hdfs://, s3a://, ...). Default: sweeps/<timestamp>.")
+    String out;
+
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Run each trial as a task on Apache Spark: local[N] (embedded, N trials at once), local[N,F] (F attempts per trial), "
+                    + "spark://HOST:PORT, yarn, k8s://URL. A failed trial is retried from its last --checkpoint-every checkpoint. "
+                    + "Needs charlm-spark: ./charlm adds it when this option is given; under spark-submit it is the default.")
+    String spark;
+
+    @Option(names = "--list-trials", description = "Print the grid, one trial per line (index, folder name, the options that set it apart), and run nothing.")
+    boolean listTrials;
+
+    @Option(names = "--trial-index", paramLabel = "N",
+            description = "Run only trial N (numbered from 0 as --list-trials prints them) into --out, the folder all trials share: one task of a job array.")
+    Integer trialIndex;
+
+    @Option(names = "--collect",
+            description = "Rank the finished trials in --out (sweep.csv, sweep.md) and name the missing ones; the grid is --out's sweep.json.")
+    boolean collect;
 
     @Spec
     CommandSpec spec;
@@ -55,29 +82,81 @@ final class SweepCommand implements Callable<Integer>, UsesSettings {
 
     @Override
     public Integer call() throws Exception {
+        try {
+            return sweep();
+        } catch (IOException e) {
+            // the folder went away or filled up mid-way: what is finished is kept, and a rerun continues
+            throw new CharlmException("cannot read or write the sweep's files in " + (out != null ? out : "sweeps/") + " (" + RunDirectory.reason(e)
+                    + "); run the same command again once it is reachable: finished trials are kept", e);
+        }
+    }
+
+    private int sweep() throws Exception {
         if (parallel < 0) throw new CharlmException("--parallel must be 0 (automatic) or positive, got " + parallel);
+        int modes = (spark != null ? 1 : 0) + (listTrials ? 1 : 0) + (trialIndex != null ? 1 : 0) + (collect ? 1 : 0);
+        if (modes > 1) throw new CharlmException("--spark, --list-trials, --trial-index and --collect each run a sweep their own way; give only one of them");
+        PrintWriter w = spec.commandLine().getOut();
+        if (collect) return collect(w);
         var lists = settingOptions.lists();
         for (Object f : lists.get(TrainingSettings.VAL_FRACTION)) {
             if (!((Double) f > 0)) throw new CharlmException("--val-fraction must be in (0, 1) for a sweep: trials are ranked on the held-out text");
         }
         Sweep.Plan plan = Sweep.plan(lists);
-        PrintWriter w = spec.commandLine().getOut();
-        Path dir = out != null ? out : Path.of("sweeps", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Sweep.prepare(dir, Json.pretty(Sweep.describe(lists)));
+        if (listTrials) {
+            for (Sweep.Trial t : plan.trials()) w.println(t.index() + "\t" + t.name() + "\t" + t.options());
+            return 0;
+        }
+        if (trialIndex != null) {
+            if (out == null) throw new CharlmException("--trial-index needs --out: every trial of the sweep writes into the one folder it names");
+            if (trialIndex < 0 || trialIndex >= plan.trials().size()) {
+                throw new CharlmException("--trial-index " + trialIndex + " is out of range: the grid has " + plan.trials().size() + " trials, 0 to "
+                        + (plan.trials().size() - 1) + " (see --list-trials)");
+            }
+        }
+        SweepEngine engine = null;
+        if (spark != null) {
+            engine = engine();
+            engine.check(spark, plan);
+        }
+        SweepFolder folder = SweepFolder.of(out != null ? out
+                : Path.of("sweeps", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString());
+        String gridJson = Json.pretty(Sweep.describe(lists));
+        prepare(folder, gridJson);
+        if (trialIndex != null) return runOne(w, folder, plan.trials().get(trialIndex));
+        Map<Integer, Map<?, ?>> results = Sweep.results(folder, plan);
+        List<Sweep.Trial> pending = new ArrayList<>();
+        for (Sweep.Trial t : plan.trials()) {
+            if (results.containsKey(t.index())) w.println("trial " + t.name() + ": done before, skipped");
+            else pending.add(t);
+        }
+        if (engine != null) {
+            w.printf("sweep of %d trials on Spark %s; writing to %s%n", plan.trials().size(), spark, folder.location());
+            Sweep.reportSkipped(plan, lists, w);
+            w.flush();
+            results.putAll(engine.run(spark, folder, gridJson, plan, pending, w));
+        } else {
+            results.putAll(runHere(w, folder, plan, lists, pending));
+        }
+        w.print(Sweep.writeTables(folder, plan, results));
+        w.println("wrote " + folder.location() + "/" + Sweep.CSV + " and " + Sweep.MD);
+        return 0;
+    }
+
+    /** The trials in a pool of this process's threads; their results by trial index, as their result.json files read. */
+    private Map<Integer, Map<?, ?>> runHere(PrintWriter w, SweepFolder folder, Sweep.Plan plan, Map<Setting<?>, List<Object>> lists,
+            List<Sweep.Trial> pending) throws Exception {
+        Map<Integer, Map<?, ?>> results = new java.util.concurrent.ConcurrentHashMap<>();
         Sweep.Corpora corpora = new Sweep.Corpora();
         int threads = parallel > 0 ? parallel : Math.max(1, Runtime.getRuntime().availableProcessors() / maxThreads(plan));
-        w.printf("sweep of %d trials, %d at a time; writing to %s%n", plan.trials().size(), threads, dir);
+        w.printf("sweep of %d trials, %d at a time; writing to %s%n", plan.trials().size(), threads, folder.location());
         Sweep.reportSkipped(plan, lists, w);
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
             List<Future<?>> running = new ArrayList<>();
-            for (Sweep.Trial t : plan.trials()) {
-                if (Sweep.done(dir, t)) {
-                    w.println("trial " + t.name() + ": done before, skipped");
-                    continue;
-                }
+            for (Sweep.Trial t : pending) {
                 running.add(pool.submit(() -> {
-                    Map<String, Object> result = Sweep.runTrial(t, dir.resolve(t.name()), corpora.data(t.settings()));
+                    Map<String, Object> result = Sweep.runTrial(t, folder, corpora, Sweep.AfterCheckpoint.NONE);
+                    results.put(t.index(), Sweep.parseResult(Json.write(result), t.name()));
                     synchronized (w) {
                         w.println(Sweep.summary(result));
                         w.flush();
@@ -87,24 +166,63 @@ final class SweepCommand implements Callable<Integer>, UsesSettings {
             }
             for (Future<?> f : running) f.get();
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof java.io.IOException io) throw cannotWrite(dir, io);
             throw e.getCause() instanceof Exception ex ? ex : e;
         } finally {
             pool.shutdownNow();
         }
-        try {
-            w.print(Sweep.writeTables(dir, plan));
-        } catch (java.io.IOException e) {
-            throw cannotWrite(dir, e);
+        return results;
+    }
+
+    /** One trial of a job array; the others run in other processes, into the same folder. */
+    private int runOne(PrintWriter w, SweepFolder folder, Sweep.Trial t) throws IOException {
+        if (Sweep.done(folder, t)) {
+            w.println("trial " + t.name() + ": done before, skipped");
+            return 0;
         }
-        w.println("wrote " + dir.resolve(Sweep.CSV) + " and " + Sweep.MD);
+        w.printf("trial %d: %s; writing to %s/%s%n", t.index(), t.name(), folder.location(), t.name());
+        w.flush();
+        w.println(Sweep.summary(Sweep.runTrial(t, folder, new Sweep.Corpora(), Sweep.AfterCheckpoint.NONE)));
         return 0;
     }
 
-    /** A write that failed (a full disk): finished trials and earlier tables are whole, since every write is atomic. */
-    private static CharlmException cannotWrite(Path dir, java.io.IOException e) {
-        return new CharlmException("cannot write to the sweep in " + dir + " (" + e.getMessage() + "); what is there is intact: free some space, "
-                + "then run the same command again (finished trials are skipped)", e);
+    /** The tables of a job array's trials, from the grid the folder holds; names the trials still missing. */
+    private int collect(PrintWriter w) throws IOException {
+        if (out == null) throw new CharlmException("--collect needs --out: the folder the trials wrote into");
+        SweepFolder folder = SweepFolder.of(out);
+        String grid = Sweep.grid(folder);
+        boolean gridGiven = TrainingSettings.all().stream().anyMatch(settingOptions::given);
+        if (gridGiven && !Json.pretty(Sweep.describe(settingOptions.lists())).equals(grid)) {
+            throw new CharlmException("--out " + folder.location() + " holds a different sweep (see its " + Sweep.GRID + "); give its own grid, or none");
+        }
+        Sweep.Plan plan = Sweep.plan(Sweep.lists(grid, folder.location() + "/" + Sweep.GRID));
+        Map<Integer, Map<?, ?>> results = Sweep.results(folder, plan);
+        w.print(Sweep.writeTables(folder, plan, results));
+        w.println("wrote " + folder.location() + "/" + Sweep.CSV + " and " + Sweep.MD);
+        List<String> missing = new ArrayList<>();
+        for (Sweep.Trial t : plan.trials()) if (!results.containsKey(t.index())) missing.add(t.index() + " " + t.name());
+        if (!missing.isEmpty()) {
+            w.println("missing " + missing.size() + " of " + plan.trials().size() + " trials (run them with --trial-index N): " + String.join(", ", missing));
+        }
+        return 0;
+    }
+
+    /** Folder problems become one line for the user, as a run folder's do. */
+    private static void prepare(SweepFolder folder, String gridJson) {
+        try {
+            Sweep.prepare(folder, gridJson);
+        } catch (IOException e) {
+            throw new CharlmException("cannot write to --out " + folder.location() + " (" + RunDirectory.reason(e) + "); choose a folder you can write to", e);
+        }
+    }
+
+    /** The engine charlm-spark provides, when it is on the class path. */
+    private static SweepEngine engine() {
+        Iterator<SweepEngine> found = ServiceLoader.load(SweepEngine.class).iterator();
+        if (!found.hasNext()) {
+            throw new CharlmException("--spark needs charlm-spark and Spark on the class path: run ./charlm sweep ... --spark MASTER (the launcher adds "
+                    + "them), or spark-submit --class charlm.spark.SparkMain charlm-spark.jar sweep ...");
+        }
+        return found.next();
     }
 
     /** The most threads any trial uses (automatic counts as all cores). */

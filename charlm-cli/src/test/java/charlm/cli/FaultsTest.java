@@ -121,7 +121,7 @@ class FaultsTest {
                 Cli.run(args).ok();
                 byte[] csv = Files.readAllBytes(sweep.resolve(Sweep.CSV));
                 fill(disk, 0);
-                Cli.run(args).refused("cannot write to the sweep", "intact");
+                Cli.run(args).refused("cannot read or write the sweep", "finished trials are kept");
                 assertThat(Files.readAllBytes(sweep.resolve(Sweep.CSV))).isEqualTo(csv);
             }
         } finally {
