@@ -22,10 +22,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "A model.safetensors written by charlm train or the reference.")
     Path model;
 
-    @Option(names = "--prefix", defaultValue = "time traveller", paramLabel = "TEXT", description = "Text to continue. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--prefix", defaultValue = Predictor.PROBE_PREFIX, paramLabel = "TEXT", description = "Text to continue. Default: ${DEFAULT-VALUE}.")
     String prefix;
 
-    @Option(names = "--num-preds", defaultValue = "50", paramLabel = "N", description = "Characters to generate. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--num-preds", defaultValue = "" + Predictor.PROBE_LENGTH, paramLabel = "N", description = "Characters to generate. Default: ${DEFAULT-VALUE}.")
     int numPreds;
 
     @Option(names = "--strategy", defaultValue = "greedy", paramLabel = "greedy|sample",

@@ -7,6 +7,7 @@ import charlm.generate.Predictor;
 import charlm.io.Checkpoint;
 import charlm.io.Json;
 import charlm.io.Safetensors;
+import charlm.serve.TrainingFeed;
 import charlm.model.RnnModel;
 import charlm.train.EpochStats;
 import charlm.train.Trainer;
@@ -66,11 +67,15 @@ final class TrainCommand implements Callable<Integer> {
             description = "Continue the run in RUN_DIR from its last checkpoint, with its own settings, up to --epochs (default: the run's own); metrics.csv is continued.")
     Path resume;
 
+    @Option(names = "--serve", arity = "0..1", fallbackValue = "8080", paramLabel = "PORT",
+            description = "Serve a live page on 127.0.0.1:PORT while training: the curves grow each epoch, with a sample after --prefix (0: any free port). Default port: ${FALLBACK-VALUE}.")
+    Integer serve;
+
     @Spec
     CommandSpec spec;
 
     /** What --resume may be combined with: everything else comes from the run. */
-    private static final Set<String> RESUME_OPTIONS = Set.of("--resume", "--epochs", "--threads", "--prefix");
+    private static final Set<String> RESUME_OPTIONS = Set.of("--resume", "--epochs", "--threads", "--prefix", "--serve");
 
     @Override
     public Integer call() throws IOException {
@@ -165,7 +170,10 @@ final class TrainCommand implements Callable<Integer> {
                 data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().cliName(),
                 model.config.hiddens(), model.config.layers(), engine.describe(), run.dir);
         Map<String, Object> settings = settings(data);
+        TrainingFeed live = serve == null ? null : TrainingFeed.start(serve, model, vocab, options.tokenizer(), run.history());
+        if (live != null) w.println("serving the live view at " + live.uri());
         TrainingListener progress = s -> {
+            if (live != null) live.epoch(s, predictor.greedy(prefix, 50));
             if (s.epoch() % 10 == 0) w.println(predictor.greedy(prefix, 50));
             w.println(line(s));
             try {
@@ -186,6 +194,8 @@ final class TrainCommand implements Callable<Integer> {
             throw e;
         } catch (UncheckedIOException e) {
             throw new CharlmException("cannot write to " + run.dir + ": " + e.getCause().getMessage(), e);
+        } finally {
+            if (live != null) live.close();
         }
         writePlot(run);
         save(run, model, vocab, settings, trainer);

@@ -5,6 +5,7 @@ import charlm.data.Rng;
 import charlm.data.Tokenizer;
 import charlm.data.Vocab;
 import charlm.model.RnnModel;
+import java.util.function.Consumer;
 
 /**
  * The chapter's predict_ch8: warm up on a prefix (feed it, keep the state, predict nothing), then
@@ -12,6 +13,10 @@ import charlm.model.RnnModel;
  * (exercise 3) draws from q ∝ P^α = softmax(logits · α), optionally among the top k only.
  */
 public final class Predictor {
+    /** The chapter's probe: predict_ch8('time traveller', 50, ...). */
+    public static final String PROBE_PREFIX = "time traveller";
+    public static final int PROBE_LENGTH = 50;
+
     private final RnnModel model;
     private final Vocab vocab;
     private final Tokenizer tokenizer;
@@ -32,6 +37,14 @@ public final class Predictor {
 
     /** The prefix (as the tokenizer sees it) followed by numPreds generated characters. */
     public String generate(String prefix, int numPreds, Decoding decoding) {
+        return generate(prefix, numPreds, decoding, token -> { });
+    }
+
+    /**
+     * As {@link #generate(String, int, Decoding)}, handing each generated token to onToken as soon as
+     * it is chosen, so a caller can stream the text; the returned text is the same either way.
+     */
+    public String generate(String prefix, int numPreds, Decoding decoding, Consumer<String> onToken) {
         if (prefix == null || prefix.isEmpty()) throw new CharlmException("the prefix is empty; give at least one character with --prefix");
         if (numPreds < 0) throw new CharlmException("--num-preds must be 0 or more, got " + numPreds);
         int[] prompt = vocab.encode(tokenizer.normalizePrompt(prefix).codePoints().toArray());
@@ -43,7 +56,8 @@ public final class Predictor {
         int n = prompt.length;
         for (int i = 0; i < numPreds; i++) {
             float[] logits = stepper.step(out[n - 1]);
-            out[n++] = decoding.choose(logits, model.config.vocabSize());
+            out[n] = decoding.choose(logits, model.config.vocabSize());
+            onToken.accept(vocab.token(out[n++]));
         }
         return vocab.decode(out, 0, n);
     }
