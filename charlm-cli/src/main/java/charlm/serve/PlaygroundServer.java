@@ -44,6 +44,12 @@ public final class PlaygroundServer implements AutoCloseable {
             + "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
     private static final long KEEP_ALIVE_MILLIS = 15_000;
 
+    static {
+        // Answers and streamed characters are small writes: with Nagle's algorithm on, each waits for the
+        // client's delayed ACK (about 40 ms here). Read once, when the JDK's server classes load.
+        if (System.getProperty("sun.net.httpserver.nodelay") == null) System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     private final HttpServer http;
     private final ThreadPoolExecutor executor;
     private final ModelPool pool;

@@ -48,8 +48,12 @@ final class ServeTesting {
 
     /** A tiny run (as the CLI tests train) in dir/run; returns the run folder. */
     static Path trainTiny(Path dir, String... extra) {
+        return trainTiny(dir, 16, extra);
+    }
+
+    static Path trainTiny(Path dir, int hiddens, String... extra) {
         Path run = dir.resolve("run");
-        String[] base = {"train", "--data", SharedData.textFile(dir).toString(), "--out", run.toString(), "--hiddens", "16", "--epochs", "3",
+        String[] base = {"train", "--data", SharedData.textFile(dir).toString(), "--out", run.toString(), "--hiddens", Integer.toString(hiddens), "--epochs", "3",
                 "--batch-size", "4", "--num-steps", "5", "--max-tokens", "2000"};
         String[] all = java.util.Arrays.copyOf(base, base.length + extra.length);
         System.arraycopy(extra, 0, all, base.length, extra.length);
