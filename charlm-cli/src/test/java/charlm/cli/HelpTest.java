@@ -14,11 +14,12 @@ class HelpTest {
     static Stream<Arguments> commands() {
         return Stream.of(
                 Arguments.of("train", new String[] {"--data", "--epochs", "--out", "--force", "--batch-size", "--num-steps", "--hiddens",
-                        "--lr", "--clip", "--tokenizer", "--val-fraction", "--seed", "--prefix"}),
+                        "--lr", "--clip", "--tokenizer", "--val-fraction", "--seed", "--prefix", "--serve"}),
                 Arguments.of("generate", new String[] {"--model", "--prefix", "--num-preds", "--strategy", "--temperature", "--alpha",
                         "--top-k", "--seed"}),
                 Arguments.of("eval", new String[] {"--model", "--data", "--max-tokens"}),
-                Arguments.of("bench", new String[] {"--data", "--epochs", "--batch-size", "--num-steps", "--hiddens", "--threads"}));
+                Arguments.of("bench", new String[] {"--data", "--epochs", "--batch-size", "--num-steps", "--hiddens", "--threads"}),
+                Arguments.of("serve", new String[] {"--model", "--run", "--host", "--port", "--max-in-flight"}));
     }
 
     @ParameterizedTest
@@ -35,7 +36,7 @@ class HelpTest {
     void topLevelHelp() {
         for (String flag : new String[] {"--help", "-h", "help"}) {
             Cli.Result r = Cli.run(flag).ok();
-            assertThat(r.out()).contains("Usage: charlm").contains("train", "generate", "eval", "bench", "--help", "--version");
+            assertThat(r.out()).contains("Usage: charlm").contains("train", "generate", "eval", "bench", "serve", "--help", "--version");
             assertThat(r.err()).isEmpty();
         }
     }
