@@ -96,6 +96,7 @@ final class Fields {
 
     /** A value as JSON, cut short: an error line should not echo a whole body back. */
     static String shown(Object v) {
+        if (v instanceof Double d && d == Math.rint(d) && Math.abs(d) < 1e15) v = d.longValue(); // 5000, not 5000.0
         String json = Json.write(v);
         return json.length() <= 40 ? json : json.substring(0, 37) + "...";
     }

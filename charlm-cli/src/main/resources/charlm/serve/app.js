@@ -258,20 +258,25 @@ function el(name, attrs, text) {
   return e;
 }
 
+/** Round values between lo and hi for a log axis: the coarsest mantissa set that gives at least three. */
 function logTicks(lo, hi) {
-  const ticks = [];
-  for (let decade = Math.pow(10, Math.floor(Math.log10(lo))); decade <= hi * 10; decade *= 10) {
-    for (const f of [1, 2, 5]) {
-      const t = decade * f;
-      if (t >= lo && t <= hi) ticks.push(t);
+  const sets = [[1], [1, 2, 5], [1, 1.5, 2, 3, 5, 7], [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8], [1, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.8, 2, 2.2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9]];
+  let ticks = [];
+  for (const mantissas of sets) {
+    ticks = [];
+    for (let decade = Math.pow(10, Math.floor(Math.log10(lo))); decade <= hi; decade *= 10) {
+      for (const f of mantissas) {
+        const t = Number((decade * f).toPrecision(6));
+        if (t >= lo && t <= hi) ticks.push(t);
+      }
     }
-  }
-  if (ticks.length < 2) {
-    const step = (hi - lo) / 4;
-    ticks.length = 0;
-    for (let i = 0; i <= 4; i++) ticks.push(lo + i * step);
+    if (ticks.length >= 3) break;
   }
   return ticks;
+}
+
+function tickLabel(t) {
+  return t >= 100 ? t.toFixed(0) : String(Number(t.toPrecision(3)));
 }
 
 function drawChart() {
@@ -303,7 +308,7 @@ function drawChart() {
 
   for (const t of logTicks(lo, hi)) {
     svg.append(el("line", { x1: left, x2: W - right, y1: y(t), y2: y(t), class: "grid" }));
-    svg.append(el("text", { x: left - 6, y: y(t) + 4, "text-anchor": "end", class: "tick" }, t >= 10 ? t.toFixed(0) : t.toPrecision(2)));
+    svg.append(el("text", { x: left - 6, y: y(t) + 4, "text-anchor": "end", class: "tick" }, tickLabel(t)));
   }
   const xStep = Math.max(1, Math.ceil((last - first) / 8));
   for (let e = first; e <= last; e += xStep) {

@@ -56,7 +56,6 @@ final class LiveOutput extends Writer {
                             break;
                         }
                     }
-                    held = null;
                 }
                 text.append(l).append('\n');
                 notifyAll();
@@ -77,6 +76,7 @@ final class LiveOutput extends Writer {
 
     synchronized void release() {
         released = true;
+        held = null;
         notifyAll();
     }
 
