@@ -59,6 +59,7 @@ public final class PlaygroundServer implements AutoCloseable {
     private final boolean loopbackOnly;
     private final Semaphore watchers;
     private final Map<String, byte[]> files = new LinkedHashMap<>();
+    private boolean closed;
 
     private PlaygroundServer(HttpServer http, ModelPool pool, Curves curves, Limits limits, Map<String, Object> about) {
         this.http = http;
@@ -169,7 +170,9 @@ public final class PlaygroundServer implements AutoCloseable {
 
     /** Stops: pages following the curves get a last event (up to a second to send it), then every connection closes. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         curves.closeWatchers();
         long deadline = System.nanoTime() + 1_000_000_000L;
         while (watchers.availablePermits() < limits.maxWatchers() && System.nanoTime() < deadline) {

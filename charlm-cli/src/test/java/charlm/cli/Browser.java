@@ -25,6 +25,14 @@ final class Browser implements AutoCloseable {
     static final Path CHROMIUM = Path.of(env("CHARLM_CHROMIUM", "/usr/bin/chromium"));
     static final Path DRIVER = Path.of(env("CHARLM_CHROMEDRIVER", "/usr/bin/chromedriver"));
 
+    /** Selenium warns at each start that it has no DevTools bindings for this Chromium; these tests use none. Held: loggers are weak. */
+    private static final java.util.logging.Logger[] QUIET = {java.util.logging.Logger.getLogger("org.openqa.selenium.devtools"),
+            java.util.logging.Logger.getLogger("org.openqa.selenium.chromium")};
+
+    static {
+        for (java.util.logging.Logger l : QUIET) l.setLevel(java.util.logging.Level.SEVERE);
+    }
+
     final ChromeDriver driver;
 
     private Browser(ChromeDriver driver) {

@@ -55,7 +55,8 @@ class TrainingFeedTest {
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void pagesGetEveryEpochAsItEndsThenTheEnd() throws Exception {
         Checkpoint.Loaded loaded = ServeTesting.load(file);
-        try (TrainingFeed feed = TrainingFeed.start(0, loaded.model(), loaded.vocab(), loaded.tokenizer(), List.of(stats(1)))) {
+        TrainingFeed feed = TrainingFeed.start(0, loaded.model(), loaded.vocab(), loaded.tokenizer(), List.of(stats(1)));
+        try {
             URI base = feed.uri();
             assertThat(base.getHost()).isEqualTo("127.0.0.1");
             Map<String, Object> m = ServeTesting.get(base, "/api/model").json();
@@ -78,6 +79,8 @@ class TrainingFeedTest {
             Map<String, Object> end = nextEvent(lines);
             assertThat((String) end.get("message")).contains("training ended after epoch 3");
             assertThat(lines.hasNext() ? nextEvent(lines) : null).as("the stream ends after 'end'").isNull();
+        } finally {
+            feed.close(); // a second close does nothing
         }
     }
 
