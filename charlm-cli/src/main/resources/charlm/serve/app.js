@@ -283,8 +283,8 @@ function drawChart() {
   const W = 640, H = 300, left = 56, right = 16, top = 28, bottom = 40;
   const points = [...state.epochs.values()].sort((a, b) => a.epoch - b.epoch);
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "perplexity by epoch" });
-  svg.dataset.epochs = String(points.length);
   const chart = $("chart");
+  chart.dataset.epochs = String(points.length);
   if (!points.length) {
     svg.append(el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "empty" },
         state.live ? "waiting for the first epoch…" : "no curves: serve --run DIR shows a run's"));

@@ -85,7 +85,7 @@ class ServeBrowserTest {
             assertThat(b.find("#vocab span").getText()).isEqualTo("<unk>");
             assertThat(b.find("#model").getText()).contains("hidden units H", "16");
             // the run's four epochs, both curves' points
-            b.await(WAIT, "the curve of the run", d -> "4".equals(b.find("#chart svg").getAttribute("data-epochs")));
+            b.await(WAIT, "the curve of the run", d -> "4".equals(b.find("#chart").getAttribute("data-epochs")));
             assertThat(b.driver.findElements(By.cssSelector("#chart circle.train"))).hasSize(4);
 
             // greedy, with the default prefix
@@ -154,7 +154,7 @@ class ServeBrowserTest {
                 String held = out.awaitHeld(WAIT);
                 assertThat(held).startsWith("epoch " + epoch + ":");
                 String n = Integer.toString(epoch);
-                b.await(WAIT, "epoch " + n + " on the curve", d -> n.equals(b.find("#chart svg").getAttribute("data-epochs")));
+                b.await(WAIT, "epoch " + n + " on the curve", d -> n.equals(b.find("#chart").getAttribute("data-epochs")));
                 List<WebElement> samples = b.driver.findElements(By.cssSelector("#samples li"));
                 assertThat(samples).hasSize(epoch);
                 assertThat(samples.get(0).getText()).startsWith("time traveller");
@@ -169,7 +169,7 @@ class ServeBrowserTest {
             }
             assertThat(train.exitCode(WAIT)).isZero();
             b.await(WAIT, "the end of training on the page", d -> b.find("#curves-note").getText().contains("training ended after epoch 6"));
-            assertThat(b.find("#chart svg").getAttribute("data-epochs")).isEqualTo("6");
+            assertThat(b.find("#chart").getAttribute("data-epochs")).isEqualTo("6");
         } finally {
             out.release();
         }
@@ -190,7 +190,7 @@ class ServeBrowserTest {
         try (Browser b = Browser.open(profile)) {
             b.driver.manage().window().setSize(new org.openqa.selenium.Dimension(1280, 1150));
             b.driver.get(base.toString());
-            b.await(WAIT, "the curve", d -> !"0".equals(b.find("#chart svg").getAttribute("data-epochs")));
+            b.await(WAIT, "the curve", d -> !"0".equals(b.find("#chart").getAttribute("data-epochs")));
             new Select(b.find("#strategy")).selectByValue("sample");
             type(b.find("#knob-value"), "0.7");
             type(b.find("#seed"), "3");
