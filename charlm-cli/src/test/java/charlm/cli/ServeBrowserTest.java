@@ -11,7 +11,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -198,9 +197,8 @@ class ServeBrowserTest {
             generateOnPage(b);
             b.find("#score").click();
             b.await(WAIT, "the score", d -> b.find("#score-result").getText().contains("perplexity"));
-            Path shot = Files.createTempFile("serve", ".png");
-            Files.write(shot, b.driver.getScreenshotAs(OutputType.BYTES));
-            Files.move(shot, target, StandardCopyOption.REPLACE_EXISTING);
+            b.driver.executeScript("window.scrollTo(0, 0)");
+            Files.write(target, b.driver.getScreenshotAs(OutputType.BYTES));
         } finally {
             serve.thread().interrupt();
         }
