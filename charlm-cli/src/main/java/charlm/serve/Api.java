@@ -53,7 +53,7 @@ final class Api {
         Double temperature = f.positive("temperature"), alpha = f.positive("alpha");
         int topK = (int) f.whole("top_k", 0, 0, Integer.MAX_VALUE);
         long seed = f.whole("seed", 0, (long) -Fields.MAX_EXACT, (long) Fields.MAX_EXACT);
-        if (strategy.equals("greedy") && (temperature != null || alpha != null || f.has("top_k"))) {
+        if (strategy.equals("greedy") && (temperature != null || alpha != null || topK != 0)) { // as generate: top-k 0 is "all"
             throw new ApiError(400, "temperature, alpha and top_k apply to \"strategy\": \"sample\"; add it or drop them");
         }
         if (temperature != null && alpha != null) throw new ApiError(400, "give temperature or alpha, not both (alpha = 1/temperature)");

@@ -330,6 +330,12 @@ public final class PlaygroundServer implements AutoCloseable {
                     throw new UncheckedIOException(e); // the page went away: stop generating
                 }
             });
+        } catch (UncheckedIOException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // The status line is sent; say it in the stream, then let handle() log it.
+            event(out, "error", Json.write(Map.of("error", "generation failed (" + e + "); please report it")));
+            throw e;
         }
         event(out, "done", Json.write(answer));
     }

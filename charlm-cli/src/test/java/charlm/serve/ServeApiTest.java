@@ -58,7 +58,8 @@ class ServeApiTest {
                 Arguments.of("{\"strategy\": \"sample\", \"alpha\": 0.5, \"top_k\": 3, \"seed\": 42}",
                         new String[] {"--strategy", "sample", "--alpha", "0.5", "--top-k", "3", "--seed", "42"}),
                 Arguments.of("{\"strategy\": \"SAMPLE\", \"seed\": -5, \"prefix\": \"x\"}", new String[] {"--strategy", "SAMPLE", "--seed", "-5", "--prefix", "x"}),
-                Arguments.of("{\"prefix\": \"traveller\", \"length\": 2000}", new String[] {"--prefix", "traveller", "--num-preds", "2000"}));
+                Arguments.of("{\"prefix\": \"traveller\", \"length\": 2000}", new String[] {"--prefix", "traveller", "--num-preds", "2000"}),
+                Arguments.of("{\"top_k\": 0, \"length\": 10}", new String[] {"--top-k", "0", "--num-preds", "10"}));
     }
 
     @ParameterizedTest
@@ -166,6 +167,7 @@ class ServeApiTest {
                 Arguments.of("{\"lenght\": 5}", "unknown field 'lenght'", "prefix, length"),
                 Arguments.of("{\"strategy\": \"beam\"}", "strategy", "greedy"),
                 Arguments.of("{\"temperature\": 0.5}", "temperature", "sample"),
+                Arguments.of("{\"top_k\": 3}", "top_k", "sample"),
                 Arguments.of("{\"strategy\": \"sample\", \"temperature\": 0}", "temperature", "greater than 0"),
                 Arguments.of("{\"strategy\": \"sample\", \"temperature\": 1, \"alpha\": 1}", "temperature or alpha", "not both"),
                 Arguments.of("{\"strategy\": \"sample\", \"alpha\": true}", "alpha", "boolean"),
