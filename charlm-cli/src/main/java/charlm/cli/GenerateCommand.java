@@ -33,11 +33,11 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, paramLabel = "FILE", description = "A model.safetensors written by charlm train or the reference.")
     Path model;
 
-    @Option(names = "--prefix", defaultValue = "time traveller", paramLabel = "TEXT",
+    @Option(names = "--prefix", defaultValue = Predictor.PROBE_PREFIX, paramLabel = "TEXT",
             description = "Text to continue, cleaned as the model's training text was (see above). Default: ${DEFAULT-VALUE}.")
     String prefix;
 
-    @Option(names = "--num-preds", defaultValue = "50", paramLabel = "N",
+    @Option(names = "--num-preds", defaultValue = "" + Predictor.PROBE_LENGTH, paramLabel = "N",
             description = "Characters to generate, printed as they come (any N up to 2147483647 runs in constant memory). Default: ${DEFAULT-VALUE}.")
     int numPreds;
 

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "charlm", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A character-level recurrent language model from scratch: the 'RNN from scratch' chapter of Dive into Deep Learning, in Java.",
-        subcommands = {TrainCommand.class, GenerateCommand.class, EvalCommand.class, BenchCommand.class, SweepCommand.class,
+        subcommands = {TrainCommand.class, GenerateCommand.class, EvalCommand.class, BenchCommand.class, SweepCommand.class, ServeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** When the command line now running was started (System.nanoTime()): --time-limit counts the whole command. */
@@ -26,7 +26,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: train, generate, eval, bench or sweep");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: train, generate, eval, bench, sweep or serve");
     }
 
     public static void main(String[] args) {

@@ -26,10 +26,12 @@ final class ProgressLine {
 
     void update(Progress p) {
         double every = terminal ? TERMINAL_EVERY_SECONDS : PLAIN_EVERY_SECONDS;
+        if (Double.isInfinite(lastShown) && !terminal) lastShown = p.secondsUsed(); // a log's first line after `every`, not at once
         if (p.batch() == p.batches() || p.secondsUsed() - lastShown < every) return;
         lastShown = p.secondsUsed();
-        String text = String.format(Locale.ROOT, "epoch %d: minibatch %d/%d, %.0f tokens/s, loss %.3f, lr %.3g, %s left", p.epoch(), p.batch(),
-                p.batches(), p.tokensPerSec(), p.loss(), p.lr(), duration(p.secondsLeft()));
+        // Not "epoch N: ...": that is the line of a finished epoch, which scripts read.
+        String text = String.format(Locale.ROOT, "  minibatch %d/%d of epoch %d, %.0f tokens/s, loss %.3f, lr %.3g, %s left", p.batch(),
+                p.batches(), p.epoch(), p.tokensPerSec(), p.loss(), p.lr(), duration(p.secondsLeft()));
         if (terminal) {
             out.print("\r" + text + "\u001b[K");
             showing = true;

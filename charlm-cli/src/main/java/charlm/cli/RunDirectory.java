@@ -113,13 +113,9 @@ final class RunDirectory implements AutoCloseable {
         Path csv = dir.resolve(METRICS);
         try {
             if (Files.isRegularFile(csv)) {
-                java.util.List<String> lines = Files.readAllLines(csv);
-                for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-                    String[] f = line.split(",");
-                    int epoch = Integer.parseInt(f[0]);
-                    if (epoch > done) break;
-                    run.history.add(new EpochStats(epoch, Double.parseDouble(f[1]), Double.parseDouble(f[2]),
-                            f.length > 3 ? Double.parseDouble(f[3]) : Double.NaN, 0));
+                for (EpochStats s : readMetrics(csv)) {
+                    if (s.epoch() > done) break;
+                    run.history.add(s);
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -143,6 +139,19 @@ final class RunDirectory implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new CharlmException("cannot read " + steps + " to continue it (" + e.getMessage() + ")");
         }
+    }
+
+    /** The rows of a metrics.csv as written by {@link #recordEpoch} (seconds are not recorded: 0). */
+    static List<EpochStats> readMetrics(Path csv) throws IOException {
+        List<String> lines = Files.readAllLines(csv);
+        List<EpochStats> rows = new ArrayList<>();
+        for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+            if (line.isBlank()) continue;
+            String[] f = line.split(",");
+            rows.add(new EpochStats(Integer.parseInt(f[0]), Double.parseDouble(f[1]), Double.parseDouble(f[2]),
+                    f.length > 3 ? Double.parseDouble(f[3]) : Double.NaN, 0));
+        }
+        return rows;
     }
 
     /** A process killed during a write leaves its temporary file (".name.*.tmp") behind; it is never needed. */

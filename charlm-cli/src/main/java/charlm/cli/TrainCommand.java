@@ -7,6 +7,7 @@ import charlm.generate.Predictor;
 import charlm.io.Checkpoint;
 import charlm.io.Json;
 import charlm.model.RnnModel;
+import charlm.serve.TrainingFeed;
 import charlm.settings.Setting;
 import charlm.settings.Settings;
 import charlm.train.EpochStats;
@@ -57,6 +58,10 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                     + "metrics.csv is continued. Only the Run settings may be given with it.")
     Path resume;
 
+    @Option(names = "--serve", arity = "0..1", fallbackValue = "8080", paramLabel = "PORT",
+            description = "Serve a live page on 127.0.0.1:PORT while training: the curves grow each epoch, with a sample after --prefix (0: any free port). Default port: ${FALLBACK-VALUE}.")
+    Integer serve;
+
     @Spec
     CommandSpec spec;
 
@@ -78,9 +83,11 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             model.initialize(rng);
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             trainer.countTimeFrom(Main.started());
-            try (RunDirectory run = RunDirectory.prepare(outDir, force)) {
+            // The page first: a port in use is refused before the run's folder is made.
+            try (TrainingFeed live = live(trainer, data, List.of());
+                 RunDirectory run = RunDirectory.prepare(outDir, force)) {
                 run.writeConfig(Json.pretty(config(data, engine, settings)));
-                return train(data, engine, trainer, run, null);
+                return train(data, engine, trainer, run, null, live);
             }
         } catch (IOException e) {
             throw new CharlmException("cannot write the run's files to " + outDir + " (" + e.getMessage() + "); choose another --out", e);
@@ -127,16 +134,25 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             Trainer trainer = new Trainer(loaded.model(), settings, data.train(), data.validation(), new Rng(0));
             trainer.restore(loaded.training());
             trainer.countTimeFrom(Main.started());
-            try (RunDirectory run = RunDirectory.resume(dir, done, loaded.training().step())) {
+            try (RunDirectory run = RunDirectory.resume(dir, done, loaded.training().step());
+                 TrainingFeed live = live(trainer, data, run.history())) {
                 Map<String, Object> config = config(data, engine, settings);
                 config.put("resumed_from_epoch", done);
                 run.writeConfig(Json.pretty(config));
-                return train(data, engine, trainer, run, done);
+                return train(data, engine, trainer, run, done, live);
             }
         }
     }
 
-    private int train(TrainingData data, KernelsAndThreads engine, Trainer trainer, RunDirectory run, Integer resumedFrom) throws IOException {
+    /** The live page of --serve, or null without it. */
+    private TrainingFeed live(Trainer trainer, TrainingData data, List<EpochStats> before) {
+        if (serve == null) return null;
+        Settings s = trainer.settings();
+        return TrainingFeed.start(serve, trainer.model(), data.corpus().vocab(), s.get(TrainingSettings.TOKENIZER), before, s.toJson());
+    }
+
+    private int train(TrainingData data, KernelsAndThreads engine, Trainer trainer, RunDirectory run, Integer resumedFrom, TrainingFeed live)
+            throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         Settings settings = trainer.settings();
         Vocab vocab = data.corpus().vocab();
@@ -148,6 +164,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 resumedFrom == null ? "training on" : "resuming at epoch " + resumedFrom + " on", data.file(), data.train().length,
                 data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().cliName(),
                 model.config.hiddens(), model.config.layers(), engine.describe(), run.dir);
+        if (live != null) w.println("serving the live view at " + live.uri());
         ProgressLine progress = new ProgressLine(w, Boolean.getBoolean("charlm.terminal"));
         TrainingListener listener = new TrainingListener() {
             @Override
@@ -171,6 +188,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
 
             @Override
             public void onEpoch(EpochStats s) {
+                if (live != null) live.epoch(s, predictor.greedy(prefix, Predictor.PROBE_LENGTH));
                 if (s.epoch() % 10 == 0) progress.println(predictor.greedy(prefix, 50));
                 progress.println(line(s));
                 try {

@@ -14,13 +14,14 @@ class HelpTest {
     static Stream<Arguments> commands() {
         return Stream.of(
                 Arguments.of("train", new String[] {"--data", "--epochs", "--out", "--force", "--batch-size", "--num-steps", "--hiddens",
-                        "--lr", "--clip", "--tokenizer", "--val-fraction", "--seed", "--prefix"}),
+                        "--lr", "--clip", "--tokenizer", "--val-fraction", "--seed", "--prefix", "--serve"}),
                 Arguments.of("generate", new String[] {"--model", "--prefix", "--num-preds", "--strategy", "--temperature", "--alpha",
                         "--top-k", "--seed"}),
                 Arguments.of("eval", new String[] {"--model", "--data", "--max-tokens"}),
                 Arguments.of("bench", new String[] {"--data", "--epochs", "--batch-size", "--num-steps", "--hiddens", "--threads"}),
                 Arguments.of("sweep", new String[] {"--data", "--epochs", "--hiddens", "--lr", "--cell", "--layers", "--activation", "--sampling",
-                        "--optimizer", "--parallel", "--out", "comma-separated list"}));
+                        "--optimizer", "--parallel", "--out", "comma-separated list"}),
+                Arguments.of("serve", new String[] {"--model", "--run", "--host", "--port", "--max-in-flight"}));
     }
 
     @ParameterizedTest
@@ -37,7 +38,7 @@ class HelpTest {
     void topLevelHelp() {
         for (String flag : new String[] {"--help", "-h", "help"}) {
             Cli.Result r = Cli.run(flag).ok();
-            assertThat(r.out()).contains("Usage: charlm").contains("train", "generate", "eval", "bench", "sweep", "--help", "--version");
+            assertThat(r.out()).contains("Usage: charlm").contains("train", "generate", "eval", "bench", "sweep", "serve", "--help", "--version");
             assertThat(r.err()).isEmpty();
         }
     }

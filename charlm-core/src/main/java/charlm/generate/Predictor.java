@@ -5,6 +5,7 @@ import charlm.data.Rng;
 import charlm.data.Tokenizer;
 import charlm.data.Vocab;
 import charlm.model.RnnModel;
+import java.util.function.Consumer;
 
 /**
  * The chapter's predict_ch8: warm up on a prefix (feed it, keep the state, predict nothing), then
@@ -12,6 +13,10 @@ import charlm.model.RnnModel;
  * (exercise 3) draws from q ∝ P^α = softmax(logits · α), optionally among the top k only.
  */
 public final class Predictor {
+    /** The chapter's probe: predict_ch8('time traveller', 50, ...). */
+    public static final String PROBE_PREFIX = "time traveller";
+    public static final int PROBE_LENGTH = 50;
+
     private final RnnModel model;
     private final Vocab vocab;
     private final Tokenizer tokenizer;
@@ -34,6 +39,21 @@ public final class Predictor {
     public String generate(String prefix, int numPreds, Decoding decoding) {
         StringBuilder b = new StringBuilder();
         generate(prefix, numPreds, decoding, b::append, () -> false);
+        return b.toString();
+    }
+
+    /**
+     * As {@link #generate(String, int, Decoding)}, handing each generated token (not the prefix's) to
+     * onToken as soon as it is chosen, so a caller can stream the text; the returned text is the same.
+     */
+    public String generate(String prefix, int numPreds, Decoding decoding, Consumer<String> onToken) {
+        int promptTokens = prompt(prefix).codePointCount(0, prompt(prefix).length());
+        StringBuilder b = new StringBuilder();
+        int[] seen = {0};
+        generate(prefix, numPreds, decoding, token -> {
+            b.append(token);
+            if (seen[0]++ >= promptTokens) onToken.accept(token);
+        }, () -> false);
         return b.toString();
     }
 

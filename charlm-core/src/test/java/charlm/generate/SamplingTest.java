@@ -57,6 +57,24 @@ class SamplingTest {
     }
 
     @Test
+    void streamedTokensAreTheGeneratedText() {
+        Predictor p = new Predictor(small.model(), small.vocab(), small.tokenizer());
+        for (Predictor.Decoding d : new Predictor.Decoding[] {Predictor.Decoding.GREEDY, Predictor.Decoding.sample(1.0, 0, new Rng(9))}) {
+            StringBuilder streamed = new StringBuilder();
+            java.util.List<String> tokens = new java.util.ArrayList<>();
+            String text = p.generate("Time Traveller", 40, d, t -> {
+                tokens.add(t);
+                streamed.append(t);
+            });
+            assertThat(tokens).hasSize(40);
+            assertThat(text).isEqualTo("time traveller" + streamed);
+        }
+        // and the streaming call gives what the plain one gives
+        assertThat(p.generate("the", 30, Predictor.Decoding.sample(0.7, 3, new Rng(4)), t -> { }))
+                .isEqualTo(p.generate("the", 30, Predictor.Decoding.sample(0.7, 3, new Rng(4))));
+    }
+
+    @Test
     void aVeryLargeAlphaGivesTheGreedyText() {
         Predictor p = new Predictor(small.model(), small.vocab(), small.tokenizer());
         String greedy = p.greedy("time traveller", 100);
