@@ -27,6 +27,7 @@ public final class RnnModel {
     private final Kernels kernels;
     private final Workers workers;
     private final Job job = new Job();
+    private final double[][] exps; // (parts, V): each part's scratch row for the loss
 
     public RnnModel(ModelConfig config, Kernels kernels, Workers workers) {
         this.config = config;
@@ -35,6 +36,7 @@ public final class RnnModel {
         this.vocab = config.vocabSize();
         this.hidden = config.hiddens();
         this.embed = config.embedDim();
+        this.exps = new double[workers.partsPerRun()][vocab];
         boolean embedding = config.input() == InputKind.EMBEDDING;
         layers = new RecurrentLayer[config.layers()];
         for (int l = 0; l < layers.length; l++) {
@@ -287,7 +289,7 @@ public final class RnnModel {
             switch (phase) {
                 case EMBED_GATHER -> embedGather(tape, r0, r1);
                 case LOGITS -> logits(tape, r0, r1);
-                case LOSS -> SoftmaxCrossEntropy.forwardBackward(tape.logits, vocab, tape.yT, r0, r1, tape.rowLoss, tape.dLogits, 1f / rows);
+                case LOSS -> SoftmaxCrossEntropy.forwardBackward(tape.logits, vocab, tape.yT, r0, r1, tape.rowLoss, tape.dLogits, 1f / rows, exps[part]);
                 case OUTPUT_BACKWARD -> outputBackward(tape, part, parts);
                 case EMBED_SCATTER -> embedScatter(tape, part, parts);
                 default -> throw new IllegalStateException("unknown phase " + phase);
