@@ -29,6 +29,7 @@ abstract class RecurrentLayer {
 
     // The call in progress, read by the phases.
     LayerTape tape;
+    boolean training;   // whether the forward pass that fills the tape is a training one
     int[] tokens;       // (T·B) time-major, for token input
     float[] xs;         // (T·B, D) input rows, or null for token input
     int xsOff;

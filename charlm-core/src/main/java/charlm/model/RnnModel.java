@@ -114,12 +114,16 @@ public final class RnnModel {
     /**
      * Runs the network over x (B, T) from state; afterwards the tape holds the (T·B, V) logits and
      * state holds the final state (the input state is kept on the tape).
+     *
+     * @param training true when training, false in evaluation and generation; recorded on the tape
+     *                 for the layers and its backward pass (it changes nothing yet: dropout will use it)
      */
-    public void forward(Tape tape, int[] x, float[] state) {
+    public void forward(Tape tape, int[] x, float[] state, boolean training) {
         int bs = tape.batchSize, steps = tape.numSteps;
         for (int b = 0; b < bs; b++) {
             for (int t = 0; t < steps; t++) tape.xT[t * bs + b] = x[b * steps + t];
         }
+        tape.training = training;
         job.tape = tape;
         if (wEmbed != null) dispatch(Job.EMBED_GATHER);
         for (int l = 0; l < layers.length; l++) {
@@ -134,6 +138,7 @@ public final class RnnModel {
     private void bindCall(RecurrentLayer layer, Tape tape, int l, float[] state) {
         RecurrentLayer.LayerTape lt = tape.layers[l];
         layer.tape = lt;
+        layer.training = tape.training;
         layer.tokens = tape.xT;
         if (l == 0) {
             layer.xs = wEmbed != null ? tape.emb : null;
@@ -263,7 +268,7 @@ public final class RnnModel {
         /** Consumes one token; returns the logits (V) for the next one (valid until the next call). */
         public float[] step(int x) {
             token[0] = x;
-            forward(tape, token, state);
+            forward(tape, token, state, false);
             return tape.logits;
         }
     }

@@ -89,7 +89,7 @@ public final class Trainer {
             sampler.fill(k, batch);
             if (config.sampling().freshStatePerBatch()) java.util.Arrays.fill(state, 0f);
             Tape tape = config.detach() ? tapes.get(0) : tapes.get(k);
-            model.forward(tape, batch.x, state);
+            model.forward(tape, batch.x, state, true);
             double loss = model.loss(tape, batch.y);
             // The gradient is zero here: cleared at construction and by every update since.
             if (config.detach()) {

@@ -86,7 +86,7 @@ class GradientCheckTest {
 
         Tape tape = m.newTape(B, T);
         float[] state = h0.clone();
-        m.forward(tape, x, state);
+        m.forward(tape, x, state, true);
         double loss = m.loss(tape, y);
         m.params.zeroGrad();
         float[] dH0 = new float[stateSize];
@@ -116,9 +116,9 @@ class GradientCheckTest {
         int[] x0 = tokens(rng, B * T), y0 = tokens(rng, B * T), x1 = tokens(rng, B * T), y1 = tokens(rng, B * T);
         Tape t0 = m.newTape(B, T), t1 = m.newTape(B, T);
         float[] state = m.beginState(B);
-        m.forward(t0, x0, state);
+        m.forward(t0, x0, state, true);
         m.loss(t0, y0);
-        m.forward(t1, x1, state);
+        m.forward(t1, x1, state, true);
         m.loss(t1, y1);
         m.params.zeroGrad();
         float[] carried = m.beginState(B);
@@ -146,7 +146,7 @@ class GradientCheckTest {
             Rng rng = new Rng(7);
             int[] x = tokens(rng, B * T), y = tokens(rng, B * T);
             Tape tape = m.newTape(B, T);
-            m.forward(tape, x, m.beginState(B));
+            m.forward(tape, x, m.beginState(B), true);
             m.loss(tape, y);
             m.params.zeroGrad();
             m.backward(tape, null, null);
