@@ -6,7 +6,8 @@ import charlm.data.Corpus;
 import charlm.data.Rng;
 import charlm.data.Tokenizer;
 import charlm.model.Activation;
-import charlm.model.CellKind;
+import charlm.model.CellType;
+import charlm.model.Cells;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
 import charlm.model.RnnModel;
@@ -123,9 +124,9 @@ final class TrainingOptions {
         InputKind in = choose("--input", input, InputKind.values(), InputKind::cliName);
         if (in == InputKind.EMBEDDING && embedDim <= 0) throw new CharlmException("--embed-dim must be a positive whole number, got " + embedDim);
         if (layers <= 0) throw new CharlmException("--layers must be a positive whole number, got " + layers);
-        CellKind c = choose("--cell", cell, CellKind.values(), CellKind::cliName);
+        CellType c = choose("--cell", cell, Cells.all().toArray(new CellType[0]), CellType::name);
         Activation act = choose("--activation", activation, Activation.values(), Activation::cliName);
-        if (c != CellKind.RNN && act != Activation.TANH) throw new CharlmException("--activation applies to --cell rnn only; GRU and LSTM have their own");
+        if (!c.usesActivation() && act != Activation.TANH) throw new CharlmException("--activation applies to --cell rnn only; GRU and LSTM have their own");
         return new ModelConfig(vocabSize, hiddens, act, in, embedDim, c, layers);
     }
 

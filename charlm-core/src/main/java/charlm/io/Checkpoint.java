@@ -6,7 +6,8 @@ import charlm.data.Vocab;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import charlm.model.Activation;
-import charlm.model.CellKind;
+import charlm.model.CellType;
+import charlm.model.Cells;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
 import charlm.model.Parameters;
@@ -52,7 +53,7 @@ public final class Checkpoint {
         meta.put("format", FORMAT);
         meta.put("format_version", Integer.toString(FORMAT_VERSION));
         meta.put("tokenizer", tokenizer.cliName());
-        meta.put("cell", model.config.cell().cliName());
+        meta.put("cell", model.config.cell().name());
         meta.put("layers", Integer.toString(model.config.layers()));
         meta.put("activation", model.config.activation().cliName());
         meta.put("input", model.config.input().cliName());
@@ -81,7 +82,12 @@ public final class Checkpoint {
                         + FORMAT_VERSION + "); use a newer charlm");
             }
         }
-        CellKind cell = parse(where, "cell", meta.getOrDefault("cell", "rnn"), CellKind.class);
+        CellType cell;
+        try {
+            cell = Cells.get(meta.getOrDefault("cell", "rnn"));
+        } catch (IllegalArgumentException e) {
+            throw new CharlmException(where + " has an unknown cell \"" + meta.get("cell") + "\"");
+        }
         int layers;
         try {
             layers = Integer.parseInt(meta.getOrDefault("layers", "1"));
@@ -102,11 +108,7 @@ public final class Checkpoint {
         Activation activation = parse(where, "activation", meta.getOrDefault("activation", "tanh"), Activation.class);
         InputKind input = parse(where, "input", meta.getOrDefault("input", "onehot"), InputKind.class);
         // H from the first layer's first recurrent matrix: W_hh (RNN), W_hz (GRU), W_hi (LSTM).
-        String recurrent = (layers > 1 ? "l0." : "") + switch (cell) {
-            case RNN -> "W_hh";
-            case GRU -> "W_hz";
-            case LSTM -> "W_hi";
-        };
+        String recurrent = (layers > 1 ? "l0." : "") + cell.firstRecurrentWeight();
         Safetensors.Tensor whh = require(c, where, recurrent);
         if (whh.shape().length != 2 || whh.shape()[0] != whh.shape()[1] || whh.shape()[0] < 1) {
             throw new CharlmException(where + ": tensor " + recurrent + " has shape " + Arrays.toString(whh.shape()) + ", expected a square (H, H)");
@@ -124,7 +126,7 @@ public final class Checkpoint {
             if (!Arrays.equals(s.shape(), t.shape())) {
                 throw new CharlmException(where + ": tensor " + t.name() + " has shape " + Arrays.toString(s.shape()) + ", expected "
                         + Arrays.toString(t.shape()) + " for V = " + vocab.size() + ", H = " + config.hiddens()
-                        + (cell == CellKind.RNN && layers == 1 ? "" : ", " + layers + " " + cell.cliName() + " layer(s)")
+                        + (cell == Cells.RNN && layers == 1 ? "" : ", " + layers + " " + cell.name() + " layer(s)")
                         + "; the file is damaged or from another model");
             }
             model.params.write(t, s.values(), model.params.data);

@@ -19,43 +19,28 @@ import java.util.Arrays;
  * plus the input side of each gate.
  */
 final class GruLayer extends RecurrentLayer {
+    static final CellType TYPE = new CellType("gru", 1, false, GruLayer::new);
+
     private static final int GATES = 1, CANDIDATE = 2, PREPARE = 3, BACK_GATES = 4, BACK_RESET = 5,
             BACK_STATE = 6, WEIGHTS = 7;
 
-    private Parameters.Tensor wXz, wHz, bZ, wXr, wHr, bR, wXh, wHh, bH;
+    private final Parameters.Tensor wXz, wHz, bZ, wXr, wHr, bR, wXh, wHh, bH;
     private final float[] whzT, whrT, whhT; // (H, H) transposes for backward
 
-    GruLayer(int index, int inputs, int hidden, boolean tokenInput, String prefix, Kernels kernels, Workers workers) {
-        super(index, inputs, hidden, tokenInput, prefix, kernels, workers);
+    GruLayer(Setup s, Parameters.Builder b) {
+        super(s);
+        wXz = b.add(prefix + "W_xz", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
+        wHz = b.add(prefix + "W_hz", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        bZ = b.add(prefix + "b_z", Parameters.Role.BIAS, hidden);
+        wXr = b.add(prefix + "W_xr", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
+        wHr = b.add(prefix + "W_hr", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        bR = b.add(prefix + "b_r", Parameters.Role.BIAS, hidden);
+        wXh = b.add(prefix + "W_xh", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
+        wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        bH = b.add(prefix + "b_h", Parameters.Role.BIAS, hidden);
         whzT = new float[hidden * hidden];
         whrT = new float[hidden * hidden];
         whhT = new float[hidden * hidden];
-    }
-
-    @Override
-    void declare(Parameters.Builder b) {
-        for (String g : new String[] {"z", "r", "h"}) {
-            b.add(prefix + "W_x" + g, inputs, hidden).add(prefix + "W_h" + g, hidden, hidden).add(prefix + "b_" + g, hidden);
-        }
-    }
-
-    @Override
-    String[] weightNames() {
-        return new String[] {"W_xz", "W_hz", "W_xr", "W_hr", "W_xh", "W_hh"};
-    }
-
-    @Override
-    void bind(Parameters p) {
-        params = p;
-        wXz = p.tensor(prefix + "W_xz");
-        wHz = p.tensor(prefix + "W_hz");
-        bZ = p.tensor(prefix + "b_z");
-        wXr = p.tensor(prefix + "W_xr");
-        wHr = p.tensor(prefix + "W_hr");
-        bR = p.tensor(prefix + "b_r");
-        wXh = p.tensor(prefix + "W_xh");
-        wHh = p.tensor(prefix + "W_hh");
-        bH = p.tensor(prefix + "b_h");
     }
 
     static final class Tape extends LayerTape {

@@ -19,36 +19,28 @@ import charlm.kernels.Workers;
  */
 final class LstmLayer extends RecurrentLayer {
     private static final int STEP = 1, PREPARE = 2, BACK_CELL = 3, BACK_STATE = 4, WEIGHTS = 5;
-    private static final String[] GATES = {"i", "f", "o", "c"};
+    static final CellType TYPE = new CellType("lstm", 2, false, LstmLayer::new);
+
+    private static final int I = 0, F = 1, O = 2, C = 3; // input, forget, output gate; candidate
 
     private final Parameters.Tensor[] wx = new Parameters.Tensor[4], wh = new Parameters.Tensor[4], bias = new Parameters.Tensor[4];
     private final float[][] whT = new float[4][]; // (H, H) transposes for backward
 
-    LstmLayer(int index, int inputs, int hidden, boolean tokenInput, String prefix, Kernels kernels, Workers workers) {
-        super(index, inputs, hidden, tokenInput, prefix, kernels, workers);
+    LstmLayer(Setup s, Parameters.Builder b) {
+        super(s);
+        wx[I] = b.add(prefix + "W_xi", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
+        wh[I] = b.add(prefix + "W_hi", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        bias[I] = b.add(prefix + "b_i", Parameters.Role.BIAS, hidden);
+        wx[F] = b.add(prefix + "W_xf", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
+        wh[F] = b.add(prefix + "W_hf", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        bias[F] = b.add(prefix + "b_f", Parameters.Role.FORGET_GATE_BIAS, hidden);
+        wx[O] = b.add(prefix + "W_xo", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
+        wh[O] = b.add(prefix + "W_ho", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        bias[O] = b.add(prefix + "b_o", Parameters.Role.BIAS, hidden);
+        wx[C] = b.add(prefix + "W_xc", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
+        wh[C] = b.add(prefix + "W_hc", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        bias[C] = b.add(prefix + "b_c", Parameters.Role.BIAS, hidden);
         for (int g = 0; g < 4; g++) whT[g] = new float[hidden * hidden];
-    }
-
-    @Override
-    void declare(Parameters.Builder b) {
-        for (String g : GATES) {
-            b.add(prefix + "W_x" + g, inputs, hidden).add(prefix + "W_h" + g, hidden, hidden).add(prefix + "b_" + g, hidden);
-        }
-    }
-
-    @Override
-    String[] weightNames() {
-        return new String[] {"W_xi", "W_hi", "W_xf", "W_hf", "W_xo", "W_ho", "W_xc", "W_hc"};
-    }
-
-    @Override
-    void bind(Parameters p) {
-        params = p;
-        for (int g = 0; g < 4; g++) {
-            wx[g] = p.tensor(prefix + "W_x" + GATES[g]);
-            wh[g] = p.tensor(prefix + "W_h" + GATES[g]);
-            bias[g] = p.tensor(prefix + "b_" + GATES[g]);
-        }
     }
 
     static final class Tape extends LayerTape {

@@ -1,6 +1,5 @@
 package charlm.model;
 
-import charlm.data.Rng;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import java.util.Arrays;
@@ -18,14 +17,21 @@ import java.util.Arrays;
 abstract class RecurrentLayer {
     static final int ALIGN = 64; // column blocks of whole 4-vector panels of the NN kernel
 
-    final int index;
-    final int inputs;   // D: V for token input, E or H otherwise
+    /**
+     * What a layer is built from: D inputs (V for token input, E or H otherwise), H hidden units,
+     * whether its input is tokens, the prefix of its tensors' names ("" or "l0.", "l1.", ...), the
+     * activation (for the cells that take one), and the kernels and workers it runs on.
+     */
+    record Setup(int inputs, int hidden, boolean tokenInput, String prefix, Activation activation, Kernels kernels, Workers workers) {
+    }
+
+    final int inputs;   // D
     final int hidden;   // H
     final boolean tokenInput;
     final String prefix;
     final Kernels kernels;
     final Workers workers;
-    Parameters params;
+    Parameters params;  // set by attach, once every layer has declared its tensors
 
     // The call in progress, read by the phases.
     LayerTape tape;
@@ -39,33 +45,18 @@ abstract class RecurrentLayer {
     int stateOff;
     private final Job job = new Job();
 
-    RecurrentLayer(int index, int inputs, int hidden, boolean tokenInput, String prefix, Kernels kernels, Workers workers) {
-        this.index = index;
-        this.inputs = inputs;
-        this.hidden = hidden;
-        this.tokenInput = tokenInput;
-        this.prefix = prefix;
-        this.kernels = kernels;
-        this.workers = workers;
+    RecurrentLayer(Setup s) {
+        this.inputs = s.inputs();
+        this.hidden = s.hidden();
+        this.tokenInput = s.tokenInput();
+        this.prefix = s.prefix();
+        this.kernels = s.kernels();
+        this.workers = s.workers();
     }
 
-    /** Declares the layer's tensors in the book's order and names. */
-    abstract void declare(Parameters.Builder b);
-
-    /** Looks the declared tensors up once the parameters exist. */
-    abstract void bind(Parameters p);
-
-    /** The layer's weight matrices (not biases), in the book's declaration order, without prefix. */
-    abstract String[] weightNames();
-
-    /** The book's initialisation: every weight from N(0, 0.01²) in declaration order; biases stay zero. */
-    final void initialize(Rng rng) {
-        for (String name : weightNames()) {
-            Parameters.Tensor t = params.tensor(prefix + name);
-            float[] v = new float[t.size()];
-            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * 0.01);
-            params.write(t, v, params.data);
-        }
+    /** Hands the layer the finished parameters that hold the tensors it declared when it was built. */
+    final void attach(Parameters p) {
+        params = p;
     }
 
     abstract LayerTape newTape(int batchSize, int numSteps);

@@ -13,34 +13,21 @@ import charlm.kernels.Workers;
  *   dX_t = dA_t W_xhᵀ, and the initial state's gradient dH_{−1} = dA_0 W_hhᵀ.
  */
 final class RnnLayer extends RecurrentLayer {
+    static final CellType TYPE = new CellType("rnn", 1, true, RnnLayer::new);
+
     private static final int STEP = 1, PREPARE = 2, BACK_STEP = 3, WEIGHTS = 4, STATE = 5;
 
     private final Activation activation;
-    private Parameters.Tensor wXh, wHh, bH;
+    private final Parameters.Tensor wXh, wHh, bH;
     private final float[] whhT; // (H, H) W_hh transposed, refreshed at each backward
 
-    RnnLayer(int index, int inputs, int hidden, boolean tokenInput, String prefix, Activation activation, Kernels kernels, Workers workers) {
-        super(index, inputs, hidden, tokenInput, prefix, kernels, workers);
-        this.activation = activation;
-        this.whhT = new float[hidden * hidden];
-    }
-
-    @Override
-    void declare(Parameters.Builder b) {
-        b.add(prefix + "W_xh", inputs, hidden).add(prefix + "W_hh", hidden, hidden).add(prefix + "b_h", hidden);
-    }
-
-    @Override
-    String[] weightNames() {
-        return new String[] {"W_xh", "W_hh"};
-    }
-
-    @Override
-    void bind(Parameters p) {
-        params = p;
-        wXh = p.tensor(prefix + "W_xh");
-        wHh = p.tensor(prefix + "W_hh");
-        bH = p.tensor(prefix + "b_h");
+    RnnLayer(Setup s, Parameters.Builder b) {
+        super(s);
+        wXh = b.add(prefix + "W_xh", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
+        wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        bH = b.add(prefix + "b_h", Parameters.Role.BIAS, hidden);
+        activation = s.activation();
+        whhT = new float[hidden * hidden];
     }
 
     static final class Tape extends LayerTape {

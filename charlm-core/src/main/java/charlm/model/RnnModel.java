@@ -38,48 +38,47 @@ public final class RnnModel {
         this.embed = config.embedDim();
         this.exps = new double[workers.partsPerRun()][vocab];
         boolean embedding = config.input() == InputKind.EMBEDDING;
+        Parameters.Builder b = Parameters.builder();
+        wEmbed = embedding ? b.add(Names.W_EMBED, Parameters.Role.EMBEDDING, vocab, embed) : null;
         layers = new RecurrentLayer[config.layers()];
         for (int l = 0; l < layers.length; l++) {
             int inputs = l > 0 ? hidden : embedding ? embed : vocab;
             boolean tokens = l == 0 && !embedding;
             String prefix = layers.length == 1 ? "" : "l" + l + ".";
-            layers[l] = switch (config.cell()) {
-                case RNN -> new RnnLayer(l, inputs, hidden, tokens, prefix, config.activation(), kernels, workers);
-                case GRU -> new GruLayer(l, inputs, hidden, tokens, prefix, kernels, workers);
-                case LSTM -> new LstmLayer(l, inputs, hidden, tokens, prefix, kernels, workers);
-            };
+            RecurrentLayer.Setup setup = new RecurrentLayer.Setup(inputs, hidden, tokens, prefix, config.activation(), kernels, workers);
+            layers[l] = config.cell().newLayer(setup, b);
         }
-        Parameters.Builder b = Parameters.builder();
-        if (embedding) b.add(Names.W_EMBED, vocab, embed);
-        for (RecurrentLayer layer : layers) layer.declare(b);
-        b.addTransposed(Names.W_HQ, hidden, vocab) // stored (V, H): the long dimension is the vector one
-                .add(Names.B_Q, vocab);
+        // W_hq is stored (V, H): the long dimension is the vector one.
+        wHq = b.addTransposed(Names.W_HQ, Parameters.Role.OUTPUT_WEIGHT, hidden, vocab);
+        bQ = b.add(Names.B_Q, Parameters.Role.BIAS, vocab);
         this.params = b.build();
-        for (RecurrentLayer layer : layers) layer.bind(params);
-        this.wEmbed = embedding ? params.tensor(Names.W_EMBED) : null;
-        this.wHq = params.tensor(Names.W_HQ);
-        this.bQ = params.tensor(Names.B_Q);
+        for (RecurrentLayer layer : layers) layer.attach(params);
     }
 
-    /** The chapter's parameter names (of a one-layer RNN). */
+    /** The names of the model's own tensors; the cells name theirs. */
     public static final class Names {
-        public static final String W_EMBED = "W_embed", W_XH = "W_xh", W_HH = "W_hh", B_H = "b_h", W_HQ = "W_hq", B_Q = "b_q";
+        public static final String W_EMBED = "W_embed", W_HQ = "W_hq", B_Q = "b_q";
 
         private Names() {
         }
     }
 
     /**
-     * The book's initialisation: weights from N(0, 0.01²), biases zero, drawn from rng layer by layer
-     * in the book's order (W_xh, W_hh for the RNN; the gates' in order for GRU and LSTM), then W_hq,
-     * each in its chapter shape, row-major. An embedding table is drawn first, from N(0, 1), as a
-     * learned lookup table usually starts.
+     * The book's initialisation, one tensor after another in declaration order, each drawn from rng
+     * in its chapter shape, row-major: weights from N(0, 0.01²), biases zero (nothing drawn). That is
+     * the embedding, then each layer's weights in the book's order, then W_hq. An embedding table is
+     * drawn from N(0, 1), as a learned lookup table usually starts.
      */
     public void initialize(Rng rng) {
         Arrays.fill(params.data, 0f);
-        if (wEmbed != null) fillNormal(wEmbed, rng, 1.0);
-        for (RecurrentLayer layer : layers) layer.initialize(rng);
-        fillNormal(wHq, rng, 0.01);
+        for (Parameters.Tensor t : params.tensors()) {
+            switch (t.role()) {
+                case EMBEDDING -> fillNormal(t, rng, 1.0);
+                case INPUT_WEIGHT, RECURRENT_WEIGHT, OUTPUT_WEIGHT -> fillNormal(t, rng, 0.01);
+                case BIAS, FORGET_GATE_BIAS -> {
+                }
+            }
+        }
     }
 
     private void fillNormal(Parameters.Tensor t, Rng rng, double std) {
