@@ -26,8 +26,18 @@ public final class RnnModel {
     private final Parameters.Tensor wEmbed, wHq, bQ;
     private final Kernels kernels;
     private final Workers workers;
-    private final Job job = new Job();
     private final double[][] exps; // (parts, V): each part's scratch row for the loss
+
+    // The call in progress, read by the model's own phases.
+    private Tape tape;
+    private boolean fromOutputs = true;
+
+    // One task per phase of the model's own, made once: running a phase allocates nothing.
+    private final Workers.Task gatherEmbeddingsTask = this::gatherEmbeddings;
+    private final Workers.Task logitsTask = this::logits;
+    private final Workers.Task lossTask = this::crossEntropy;
+    private final Workers.Task outputBackwardTask = this::outputBackward;
+    private final Workers.Task scatterEmbeddingsTask = this::scatterEmbeddings;
 
     public RnnModel(ModelConfig config, Kernels kernels, Workers workers) {
         this.config = config;
@@ -104,10 +114,6 @@ public final class RnnModel {
         return workers;
     }
 
-    private int stateOffset(int layer, int batchSize) {
-        return layer * config.stateSlots() * batchSize * hidden;
-    }
-
     // ------------------------------------------------------------------ forward
 
     /**
@@ -123,20 +129,23 @@ public final class RnnModel {
             for (int t = 0; t < steps; t++) tape.xT[t * bs + b] = x[b * steps + t];
         }
         tape.training = training;
-        job.tape = tape;
-        if (wEmbed != null) dispatch(Job.EMBED_GATHER);
+        this.tape = tape;
+        if (wEmbed != null) workers.run(gatherEmbeddingsTask);
         for (int l = 0; l < layers.length; l++) {
-            RecurrentLayer layer = layers[l];
-            bindCall(layer, tape, l, state);
-            layer.forward();
+            connect(l, tape, state);
+            layers[l].forward();
         }
-        dispatch(Job.LOGITS);
+        workers.run(logitsTask);
     }
 
-    /** Points a layer at this call's tape, inputs and state slice. */
-    private void bindCall(RecurrentLayer layer, Tape tape, int l, float[] state) {
-        RecurrentLayer.LayerTape lt = tape.layers[l];
-        layer.tape = lt;
+    /**
+     * Connects layer l to this call: its tape, its input (tokens, the embeddings, or the outputs of
+     * the layer below, with their gradient), where its h and c sit in the state arrays, and whether
+     * the tape is a training one.
+     */
+    private void connect(int l, Tape tape, float[] state) {
+        RecurrentLayer layer = layers[l];
+        layer.tape = tape.layers[l];
         layer.training = tape.training;
         layer.tokens = tape.xT;
         if (l == 0) {
@@ -150,16 +159,30 @@ public final class RnnModel {
             layer.dxs = below.dH;
         }
         layer.state = state;
-        layer.stateOff = stateOffset(l, tape.batchSize);
+        int bh = tape.batchSize * hidden;
+        layer.hInState = l * config.stateSlots() * bh;
+        layer.cInState = layer.hInState + bh;
     }
 
-    /** O = H W_hq + b_q for rows [r0, r1) of the top layer's T·B outputs. */
-    private void logits(Tape tape, int r0, int r1) {
+    /** X_t = E[x_t]: the embedding rows of the tokens, this part's rows of the T·B. */
+    private void gatherEmbeddings(int part, int parts) {
+        int r0 = Workers.start(part, parts, rows(), 1), r1 = Workers.end(part, parts, rows(), 1);
+        for (int r = r0; r < r1; r++) System.arraycopy(params.data, wEmbed.offset() + tape.xT[r] * embed, tape.emb, r * embed, embed);
+    }
+
+    /** O = H W_hq + b_q, this part's rows of the top layer's T·B outputs. */
+    private void logits(int part, int parts) {
+        int r0 = Workers.start(part, parts, rows(), 1), r1 = Workers.end(part, parts, rows(), 1);
         float[] w = params.data;
         for (int r = r0; r < r1; r++) System.arraycopy(w, bQ.offset(), tape.logits, r * vocab, vocab);
         RecurrentLayer.LayerTape top = tape.layers[layers.length - 1];
         int hs = top.h(0, hidden);
         kernels.gemmNT(r1 - r0, vocab, hidden, top.hAll, hs + r0 * hidden, hidden, w, wHq.offset(), hidden, tape.logits, r0 * vocab, vocab);
+    }
+
+    /** T·B rows of the tape in progress. */
+    private int rows() {
+        return tape.batchSize * tape.numSteps;
     }
 
     /**
@@ -172,11 +195,18 @@ public final class RnnModel {
         for (int b = 0; b < bs; b++) {
             for (int t = 0; t < steps; t++) tape.yT[t * bs + b] = y[b * steps + t];
         }
-        job.tape = tape;
-        dispatch(Job.LOSS);
+        this.tape = tape;
+        workers.run(lossTask);
         double sum = 0;
         for (int r = 0; r < bs * steps; r++) sum += tape.rowLoss[r];
         return sum / (bs * steps);
+    }
+
+    /** Each row's loss and dLogits, this part's rows. */
+    private void crossEntropy(int part, int parts) {
+        int rows = rows();
+        int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
+        SoftmaxCrossEntropy.forwardBackward(tape.logits, vocab, tape.yT, r0, r1, tape.rowLoss, tape.dLogits, 1f / rows, exps[part]);
     }
 
     // ------------------------------------------------------------------ backward
@@ -200,13 +230,13 @@ public final class RnnModel {
      * then each layer from the top down, its input gradient becoming the gradient of the layer below.
      */
     public void backward(Tape tape, float[] dStateOut, float[] dStateIn, boolean fromOutputs) {
-        job.tape = tape;
-        job.fromOutputs = fromOutputs;
-        dispatch(Job.OUTPUT_BACKWARD);
+        this.tape = tape;
+        this.fromOutputs = fromOutputs;
+        workers.run(outputBackwardTask);
         if (dStateIn != null) Arrays.fill(dStateIn, 0f);
         for (int l = layers.length - 1; l >= 0; l--) {
             RecurrentLayer layer = layers[l];
-            bindCall(layer, tape, l, null);
+            connect(l, tape, null);
             if (l > 0) tape.layers[l - 1].clearGradient(); // receives this layer's dX
             if (wEmbed != null && l == 0) Arrays.fill(tape.dEmb, 0f);
             layer.dStateOut = dStateOut;
@@ -215,17 +245,18 @@ public final class RnnModel {
             layer.dStateOut = null;
             layer.dStateIn = null;
         }
-        if (wEmbed != null) dispatch(Job.EMBED_SCATTER);
+        if (wEmbed != null) workers.run(scatterEmbeddingsTask);
     }
 
-    private void outputBackward(Tape tape, int part, int parts) {
+    /** The output layer's backward, this part's rows of dH and columns of dW_hq. */
+    private void outputBackward(int part, int parts) {
         float[] w = params.data, g = params.grad;
-        int rows = tape.batchSize * tape.numSteps;
+        int rows = rows();
         RecurrentLayer.LayerTape top = tape.layers[layers.length - 1];
         // dH = dO W_hqᵀ: W_hq is stored (V, H), so this is dO (rows, V) · Wq (V, H).
         int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
         Arrays.fill(top.dH, r0 * hidden, r1 * hidden, 0f);
-        if (!job.fromOutputs) return;
+        if (!fromOutputs) return;
         kernels.gemmNN(r1 - r0, hidden, vocab, tape.dLogits, r0 * vocab, vocab, w, wHq.offset(), hidden, top.dH, r0 * hidden, hidden);
         // dW_hq (stored (V, H)) += dOᵀ H, split over hidden columns.
         int j0 = Workers.start(part, parts, hidden, RecurrentLayer.ALIGN), j1 = Workers.end(part, parts, hidden, RecurrentLayer.ALIGN);
@@ -236,12 +267,9 @@ public final class RnnModel {
         }
     }
 
-    private void embedGather(Tape tape, int r0, int r1) {
-        for (int r = r0; r < r1; r++) System.arraycopy(params.data, wEmbed.offset() + tape.xT[r] * embed, tape.emb, r * embed, embed);
-    }
-
-    private void embedScatter(Tape tape, int part, int parts) {
-        int rows = tape.batchSize * tape.numSteps;
+    /** dE[x_t] += dX_t: the gradient of a gather is a scatter, this part's columns of E. */
+    private void scatterEmbeddings(int part, int parts) {
+        int rows = rows();
         int e0 = Workers.start(part, parts, embed, 1), e1 = Workers.end(part, parts, embed, 1);
         float[] g = params.grad;
         for (int r = 0; r < rows; r++) kernels.add(tape.dEmb, r * embed + e0, g, wEmbed.offset() + tape.xT[r] * embed + e0, e1 - e0);
@@ -269,35 +297,6 @@ public final class RnnModel {
             token[0] = x;
             forward(tape, token, state, false);
             return tape.logits;
-        }
-    }
-
-    // ------------------------------------------------------------------ dispatch
-
-    private void dispatch(int phase) {
-        job.phase = phase;
-        workers.run(job);
-    }
-
-    /** The task handed to the workers for the model's own phases. Reused, never reallocated. */
-    private final class Job implements Workers.Task {
-        static final int EMBED_GATHER = 0, LOGITS = 1, LOSS = 2, OUTPUT_BACKWARD = 3, EMBED_SCATTER = 4;
-        int phase;
-        Tape tape;
-        boolean fromOutputs = true;
-
-        @Override
-        public void run(int part, int parts) {
-            int rows = tape.batchSize * tape.numSteps;
-            int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
-            switch (phase) {
-                case EMBED_GATHER -> embedGather(tape, r0, r1);
-                case LOGITS -> logits(tape, r0, r1);
-                case LOSS -> SoftmaxCrossEntropy.forwardBackward(tape.logits, vocab, tape.yT, r0, r1, tape.rowLoss, tape.dLogits, 1f / rows, exps[part]);
-                case OUTPUT_BACKWARD -> outputBackward(tape, part, parts);
-                case EMBED_SCATTER -> embedScatter(tape, part, parts);
-                default -> throw new IllegalStateException("unknown phase " + phase);
-            }
         }
     }
 }
