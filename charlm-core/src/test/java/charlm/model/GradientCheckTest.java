@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every gradient of the hand-written backward passes against central finite differences of the
  * double-precision oracle {@link DoubleNet}: every registered cell (RNN with tanh and ReLU, GRU,
- * LSTM), one to three layers, one-hot and embedding inputs, a carried-in state, a gradient arriving
- * from later steps, and the state's own gradient.
+ * LSTM, and the tests' own minimal gated unit), one to three layers, one-hot and embedding inputs, a
+ * carried-in state, a gradient arriving from later steps, and the state's own gradient.
  * Tolerance: |analytic − numeric| ≤ 2e-4 · max(1, max|numeric|) per tensor, for float analytic
  * gradients against O(ε²) ≈ 1e-10 accurate differences (ε = 1e-5).
  */
@@ -27,11 +27,12 @@ class GradientCheckTest {
     static final double EPS = 1e-5, TOL = 2e-4;
 
     /**
-     * Every registered cell with one and two layers,
+     * Every registered cell (the test-only {@link MinimalGatedLayer} too) with one and two layers,
      * one-hot and embedding inputs, reference and default kernels, and three embedded layers on the
      * reference kernels; a cell that takes an activation gets each of them on one layer.
      */
     static Stream<Arguments> variants() {
+        MinimalGatedLayer.register();
         List<Arguments> all = new ArrayList<>();
         for (CellType cell : Cells.all()) {
             List<Activation> acts = cell.usesActivation() ? List.of(Activation.values()) : List.of(Activation.TANH);
