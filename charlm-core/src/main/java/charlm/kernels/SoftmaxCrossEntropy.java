@@ -11,9 +11,9 @@ public final class SoftmaxCrossEntropy {
 
     /**
      * Rows [r0, r1) of logits (rows, V); writes each row's loss into rowLoss and, when dLogits is not
-     * null, the scaled gradient. Max-subtracted, with the sums in double. exps (V) is the caller's
-     * scratch for one row's exp(o − max), computed once for the sum and the gradient; a caller
-     * running parts of the rows at the same time gives each part its own.
+     * null, the scaled gradient. Max-subtracted, with the sums in double. exps (at least V) is the
+     * caller's scratch for one row's exp(o − max), computed once for the sum and the gradient; a
+     * caller running parts of the rows at the same time gives each part its own.
      */
     public static void forwardBackward(float[] logits, int v, int[] targets, int r0, int r1,
                                        double[] rowLoss, float[] dLogits, float scale, double[] exps) {

@@ -26,7 +26,7 @@ public final class RnnModel {
     private final Parameters.Tensor wEmbed, wHq, bQ;
     private final Kernels kernels;
     private final Workers workers;
-    private final double[][] exps; // (parts, V): each part's scratch row for the loss
+    private final double[][] exps; // (parts, V + pad): each part's scratch row for the loss
 
     // The call in progress, read by the model's own phases.
     private Tape tape;
@@ -46,7 +46,9 @@ public final class RnnModel {
         this.vocab = config.vocabSize();
         this.hidden = config.hiddens();
         this.embed = config.embedDim();
-        this.exps = new double[workers.partsPerRun()][vocab];
+        // Padded by two cache lines: rows allocated one after another would otherwise share a line
+        // between parts that two threads run at once.
+        this.exps = new double[workers.partsPerRun()][vocab + 16];
         boolean embedding = config.input() == InputKind.EMBEDDING;
         Parameters.Builder b = Parameters.builder();
         wEmbed = embedding ? b.add(Names.W_EMBED, Parameters.Role.EMBEDDING, vocab, embed) : null;
