@@ -5,8 +5,9 @@ import java.util.List;
 
 /**
  * The registry of recurrent cells: the chapter's RNN, and the book's GRU and LSTM, in that order.
- * A new cell is its layer class (with its TYPE) plus one {@link #register} call, here for a built-in
- * one; the command line, checkpoints and the stacked model then find it by name.
+ * A new cell is its layer class (with its TYPE) plus one registration: a line in the list below for
+ * a built-in cell, or a {@link #register} call (as the tests do for theirs). The command line,
+ * checkpoints and the stacked model then find it by name.
  */
 public final class Cells {
     public static final CellType RNN = RnnLayer.TYPE;
