@@ -162,7 +162,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         String prefix = probePrefix(settings, predictor, data);
         w.printf("%s %s: %d tokens (%d held out), vocabulary %d, %s %s x%d, %s; writing to %s%n",
                 resumedFrom == null ? "training on" : "resuming at epoch " + resumedFrom + " on", data.file(), data.train().length,
-                data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().cliName(),
+                data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().name(),
                 model.config.hiddens(), model.config.layers(), engine.describe(), run.dir);
         if (live != null) w.println("serving the live view at " + live.uri());
         ProgressLine progress = new ProgressLine(w, Boolean.getBoolean("charlm.terminal"));

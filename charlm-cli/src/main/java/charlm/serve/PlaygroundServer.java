@@ -267,7 +267,7 @@ public final class PlaygroundServer implements AutoCloseable {
     private Map<String, Object> model() {
         Map<String, Object> m = new LinkedHashMap<>();
         var c = pool.config();
-        m.put("cell", c.cell().cliName());
+        m.put("cell", c.cell().name());
         m.put("layers", c.layers());
         m.put("hiddens", c.hiddens());
         m.put("activation", c.activation().cliName());

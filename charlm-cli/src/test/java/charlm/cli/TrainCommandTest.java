@@ -139,7 +139,7 @@ class TrainCommandTest {
             }
             // The model itself has the shape the settings say.
             var c = loaded.model().config;
-            assertThat(c.cell().cliName()).isEqualTo(loaded.settings().get(TrainingSettings.CELL));
+            assertThat(c.cell().name()).isEqualTo(loaded.settings().get(TrainingSettings.CELL));
             assertThat(c.layers()).isEqualTo(loaded.settings().get(TrainingSettings.LAYERS));
             assertThat(c.input()).isEqualTo(loaded.settings().get(TrainingSettings.INPUT));
             assertThat(c.hiddens()).isEqualTo(loaded.settings().get(TrainingSettings.HIDDENS));

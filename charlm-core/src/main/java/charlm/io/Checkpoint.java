@@ -261,7 +261,7 @@ public final class Checkpoint {
         if (!Arrays.equals(s.shape(), t.shape())) {
             throw new CharlmException(where + ": tensor " + name + " has shape " + Arrays.toString(s.shape()) + ", expected "
                     + Arrays.toString(t.shape()) + " for V = " + config.vocabSize() + ", H = " + config.hiddens() + ", "
-                    + config.layers() + " " + config.cell().cliName() + " layer(s); the file is damaged or from another model");
+                    + config.layers() + " " + config.cell().name() + " layer(s); the file is damaged or from another model");
         }
         model.params.write(t, s.values(), into);
     }

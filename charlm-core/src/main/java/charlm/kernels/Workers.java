@@ -71,6 +71,11 @@ public final class Workers implements AutoCloseable {
         return threads;
     }
 
+    /** How many parts {@link #run} splits every task into: the {@code parts} each {@link Task#run} is given. */
+    public int partsPerRun() {
+        return chunks;
+    }
+
     /** Runs task on every part and waits for all of them; rethrows a part's failure. */
     public void run(Task task) {
         if (threads == 1) {

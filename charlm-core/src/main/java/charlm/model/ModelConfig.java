@@ -6,20 +6,21 @@ package charlm.model;
  * dimensions).
  */
 public record ModelConfig(int vocabSize, int hiddens, Activation activation, InputKind input, int embedDim,
-                          CellKind cell, int layers) {
+                          CellType cell, int layers) {
 
     public ModelConfig {
         if (vocabSize < 1) throw new IllegalArgumentException("vocabulary size must be positive");
         if (hiddens < 1) throw new IllegalArgumentException("hidden units must be positive");
         if (layers < 1) throw new IllegalArgumentException("layers must be positive");
+        java.util.Objects.requireNonNull(cell, "cell");
         if (input == InputKind.EMBEDDING && embedDim < 1) throw new IllegalArgumentException("embedding size must be positive");
         if (input == InputKind.ONEHOT) embedDim = 0;
-        if (cell != CellKind.RNN) activation = Activation.TANH; // GRU and LSTM have their own nonlinearities
+        if (!cell.usesActivation()) activation = Activation.TANH; // gated cells have their own nonlinearities
     }
 
     /** One layer of the plain RNN cell. */
     public ModelConfig(int vocabSize, int hiddens, Activation activation, InputKind input, int embedDim) {
-        this(vocabSize, hiddens, activation, input, embedDim, CellKind.RNN, 1);
+        this(vocabSize, hiddens, activation, input, embedDim, Cells.RNN, 1);
     }
 
     /** The chapter's model: one-hot inputs, one tanh RNN layer. */
@@ -29,7 +30,7 @@ public record ModelConfig(int vocabSize, int hiddens, Activation activation, Inp
 
     /** State tensors per layer: h, and c for an LSTM. */
     public int stateSlots() {
-        return cell == CellKind.LSTM ? 2 : 1;
+        return cell.stateSlots();
     }
 
     /** Floats of the whole carried state for a batch of B: layers × slots × (B, H). */

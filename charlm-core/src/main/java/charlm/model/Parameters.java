@@ -14,8 +14,25 @@ import java.util.List;
  */
 public final class Parameters {
 
-    /** One named tensor: its chapter shape, where it starts, and whether it is stored transposed. */
-    public record Tensor(String name, int offset, int[] shape, boolean storedTransposed) {
+    /**
+     * What a tensor is for in the network, so that a whole-model pass (initialisation, and later
+     * options such as a forget-gate bias) can treat every tensor of a kind alike without knowing
+     * the cells' names.
+     */
+    public enum Role {
+        EMBEDDING,
+        /** W_x*: (D, H), from a layer's input to one of its gates. */
+        INPUT_WEIGHT,
+        /** W_h*: (H, H), from the previous state to one of a layer's gates. */
+        RECURRENT_WEIGHT,
+        BIAS,
+        /** The LSTM's b_f, a bias of its own kind because it is often started above zero. */
+        FORGET_GATE_BIAS,
+        OUTPUT_WEIGHT
+    }
+
+    /** One named tensor: its chapter shape, where it starts, whether it is stored transposed, and its role. */
+    public record Tensor(String name, int offset, int[] shape, boolean storedTransposed, Role role) {
         public int size() {
             int n = 1;
             for (int d : shape) n *= d;
@@ -77,26 +94,31 @@ public final class Parameters {
         return new Builder();
     }
 
-    /** Lays tensors out one after another in the order they are added. */
+    /**
+     * Lays tensors out one after another in the order they are added. A tensor's offset is fixed
+     * when it is added, so {@link #add} hands it back at once and a layer keeps it in a field.
+     */
     public static final class Builder {
         private final List<Tensor> tensors = new ArrayList<>();
         private int size;
 
-        public Builder add(String name, int... shape) {
-            return add(name, false, shape);
+        public Tensor add(String name, Role role, int... shape) {
+            return add(name, role, false, shape);
         }
 
-        public Builder addTransposed(String name, int rows, int cols) {
-            return add(name, true, rows, cols);
+        /** A (rows, cols) tensor kept as (cols, rows) inside; its shape stays (rows, cols). */
+        public Tensor addTransposed(String name, Role role, int rows, int cols) {
+            return add(name, role, true, rows, cols);
         }
 
-        private Builder add(String name, boolean transposed, int... shape) {
-            Tensor t = new Tensor(name, size, shape.clone(), transposed);
-            tensors.add(t);
+        private Tensor add(String name, Role role, boolean transposed, int... shape) {
+            for (Tensor t : tensors) if (t.name.equals(name)) throw new IllegalArgumentException("two parameters named " + name);
+            Tensor t = new Tensor(name, size, shape.clone(), transposed, role);
             long next = (long) size + t.size();
             if (next > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("model too large for one float[]");
+            tensors.add(t);
             size = (int) next;
-            return this;
+            return t;
         }
 
         public Parameters build() {

@@ -1,6 +1,5 @@
 package charlm.model;
 
-import charlm.data.Rng;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import java.util.Arrays;
@@ -12,76 +11,78 @@ import java.util.Arrays;
  *
  * <p>Shared here: the input projection for every step at once (A_g = X W_xg + b_g before the
  * recurrence), the input-side gradients after it (dW_xg, db_g, dX, all steps at once), and the
- * dispatch of phases to the workers. A cell supplies only the recurrence. Work inside a step is
- * split over hidden columns; the all-steps products over rows or columns, never over a sum.
+ * dispatch of phases to the workers. A cell supplies only the recurrence: it declares its tensors
+ * in its constructor, and writes each phase of a step as a method of its own, run by a task it makes
+ * once. Work inside a step is split over hidden columns; the all-steps products over rows or
+ * columns, never over a sum.
  */
 abstract class RecurrentLayer {
     static final int ALIGN = 64; // column blocks of whole 4-vector panels of the NN kernel
 
-    final int index;
-    final int inputs;   // D: V for token input, E or H otherwise
+    /**
+     * What a layer is built from: D inputs (V for token input, E or H otherwise), H hidden units,
+     * whether its input is tokens, the prefix of its tensors' names ("" or "l0.", "l1.", ...), the
+     * activation (for the cells that take one), and the kernels and workers it runs on.
+     */
+    record Setup(int inputs, int hidden, boolean tokenInput, String prefix, Activation activation, Kernels kernels, Workers workers) {
+    }
+
+    final int inputs;   // D
     final int hidden;   // H
     final boolean tokenInput;
     final String prefix;
     final Kernels kernels;
     final Workers workers;
-    Parameters params;
+    Parameters params;  // set by attach, once every layer has declared its tensors
 
-    // The call in progress, read by the phases.
+    // The call in progress, set by RnnModel before each forward and backward, read by the phases.
     LayerTape tape;
+    boolean training;   // whether the forward pass that fills the tape is a training one
     int[] tokens;       // (T·B) time-major, for token input
-    float[] xs;         // (T·B, D) input rows, or null for token input
+    float[] xs;         // (T·B, D) input rows from xsOff, or null for token input
     int xsOff;
     float[] dxs;        // (T·B, D) gradient of the input rows, or null
-    float[] state;      // the model's state array; this layer's slots start at stateOff
-    float[] dStateOut, dStateIn;
-    int stateOff;
-    private final Job job = new Job();
+    float[] state;      // the model's state array
+    float[] dStateOut, dStateIn; // gradients of the final and of the initial state, same layout, or null
+    int hInState;       // where this layer's h (B, H) starts in state, dStateOut and dStateIn
+    int cInState;       // where its c (B, H) starts, for a cell with two state slots
 
-    RecurrentLayer(int index, int inputs, int hidden, boolean tokenInput, String prefix, Kernels kernels, Workers workers) {
-        this.index = index;
-        this.inputs = inputs;
-        this.hidden = hidden;
-        this.tokenInput = tokenInput;
-        this.prefix = prefix;
-        this.kernels = kernels;
-        this.workers = workers;
+    private final Workers.Task projectTask = this::projectInputs;
+
+    RecurrentLayer(Setup s) {
+        this.inputs = s.inputs();
+        this.hidden = s.hidden();
+        this.tokenInput = s.tokenInput();
+        this.prefix = s.prefix();
+        this.kernels = s.kernels();
+        this.workers = s.workers();
     }
 
-    /** Declares the layer's tensors in the book's order and names. */
-    abstract void declare(Parameters.Builder b);
-
-    /** Looks the declared tensors up once the parameters exist. */
-    abstract void bind(Parameters p);
-
-    /** The layer's weight matrices (not biases), in the book's declaration order, without prefix. */
-    abstract String[] weightNames();
-
-    /** The book's initialisation: every weight from N(0, 0.01²) in declaration order; biases stay zero. */
-    final void initialize(Rng rng) {
-        for (String name : weightNames()) {
-            Parameters.Tensor t = params.tensor(prefix + name);
-            float[] v = new float[t.size()];
-            for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * 0.01);
-            params.write(t, v, params.data);
-        }
+    /** Hands the layer the finished parameters that hold the tensors it declared when it was built. */
+    final void attach(Parameters p) {
+        params = p;
     }
 
     abstract LayerTape newTape(int batchSize, int numSteps);
 
-    /** The phase every cell starts with: the input projection of all T steps (see {@link #project}). */
-    static final int PROJECT = 0;
+    // ------------------------------------------------------------------ forward
 
     /** Runs the layer over the tape's T steps from state; leaves the final state in state. */
     final void forward() {
         int bh = tape.batchSize * hidden;
-        System.arraycopy(state, slot(0), tape.hAll, 0, bh);
+        System.arraycopy(state, hInState, tape.hAll, 0, bh);
         loadCell();
-        if (!gathersInStep()) dispatch(PROJECT, 0);
-        for (int t = 0; t < tape.numSteps; t++) forwardStep(t);
-        System.arraycopy(tape.hAll, tape.h(tape.numSteps - 1, hidden), state, slot(0), bh);
+        if (!gathersInStep()) workers.run(projectTask);
+        for (int t = 0; t < tape.numSteps; t++) forward(t);
+        System.arraycopy(tape.hAll, tape.h(tape.numSteps - 1, hidden), state, hInState, bh);
         saveCell();
     }
+
+    /**
+     * The input projection of all T steps before the recurrence, this part's rows: A_g = X W_xg + b_g
+     * for every gate (see {@link #project}). Not run when {@link #gathersInStep} says the cell does it.
+     */
+    abstract void projectInputs(int part, int parts);
 
     /**
      * Whether the cell adds a token input's projection (bias plus a row of W_xh) at each step itself,
@@ -91,8 +92,8 @@ abstract class RecurrentLayer {
         return false;
     }
 
-    /** Dispatches the phases of forward step t. */
-    abstract void forwardStep(int t);
+    /** Runs forward step t on the workers: the cell's phases of one step, in order. */
+    abstract void forward(int t);
 
     /** Copies state beyond h (an LSTM's C) from the state array onto the tape; none by default. */
     void loadCell() {
@@ -102,44 +103,64 @@ abstract class RecurrentLayer {
     void saveCell() {
     }
 
+    // ------------------------------------------------------------------ backward
+
     /** Backward through time; tape.dH holds the gradient of the loss with respect to every output h_t. */
     abstract void backward();
 
-    /** One phase of work for one part; t is the time step where the phase has one. */
-    abstract void phase(int phase, int t, int part, int parts);
+    // ------------------------------------------------------------------ dispatch
 
-    final void dispatch(int phase, int t) {
-        job.phase = phase;
-        job.t = t;
-        workers.run(job);
+    /** One phase of a time step: the work of one part at step t. */
+    @FunctionalInterface
+    interface StepPhase {
+        void run(int t, int part, int parts);
     }
 
-    private final class Job implements Workers.Task {
-        int phase, t;
+    /**
+     * A step's phase as a task for the workers. A layer makes one per phase when it is built and
+     * sets the step before each run, so running a step allocates nothing.
+     */
+    static final class StepTask implements Workers.Task {
+        private final StepPhase phase;
+        private int t;
+
+        StepTask(StepPhase phase) {
+            this.phase = phase;
+        }
 
         @Override
         public void run(int part, int parts) {
-            phase(phase, t, part, parts);
+            phase.run(t, part, parts);
         }
+    }
+
+    /** Runs a step's phase at step t on the workers and waits for it. */
+    final void runAt(StepTask task, int t) {
+        task.t = t;
+        workers.run(task);
     }
 
     int rows() {
         return tape.batchSize * tape.numSteps;
     }
 
-    int col0(int part, int parts) {
+    /** This part's columns of H start here: blocks of whole 64-column panels. */
+    final int columnStart(int part, int parts) {
         return Workers.start(part, parts, hidden, ALIGN);
     }
 
-    int col1(int part, int parts) {
+    /** This part's columns of H end here (exclusive). */
+    final int columnEnd(int part, int parts) {
         return Workers.end(part, parts, hidden, ALIGN);
     }
 
-    static int row0(int part, int parts, int n) {
+    /** This part's rows of n start here. */
+    static int rowStart(int part, int parts, int n) {
         return Workers.start(part, parts, n, 1);
     }
 
-    static int row1(int part, int parts, int n) {
+    /** This part's rows of n end here (exclusive). */
+    static int rowEnd(int part, int parts, int n) {
         return Workers.end(part, parts, n, 1);
     }
 
@@ -169,7 +190,7 @@ abstract class RecurrentLayer {
     final void inputGradients(float[] dA, Parameters.Tensor wx, Parameters.Tensor b, int part, int parts) {
         float[] g = params.grad;
         int rows = rows();
-        int j0 = col0(part, parts), j1 = col1(part, parts);
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         if (tokenInput) {
             // X_r W_xg is a gather, so its gradient is a scatter: each row's slice of dA into db_g and,
             // still in L1, into its token's row of dW_xg.
@@ -182,7 +203,7 @@ abstract class RecurrentLayer {
             for (int r = 0; r < rows; r++) kernels.add(dA, r * hidden + j0, g, b.offset() + j0, j1 - j0);
             kernels.gemmTN(inputs, j1 - j0, rows, xs, xsOff, inputs, dA, j0, hidden, g, wx.offset() + j0, hidden);
             if (dxs != null) {
-                int r0 = row0(part, parts, rows), r1 = row1(part, parts, rows);
+                int r0 = rowStart(part, parts, rows), r1 = rowEnd(part, parts, rows);
                 // dX (rows, D) += dA (rows, H) · W_xgᵀ, with W_xg stored (D, H): a product of rows with rows.
                 kernels.gemmNT(r1 - r0, inputs, hidden, dA, r0 * hidden, hidden, params.data, wx.offset(), hidden, dxs, r0 * inputs, inputs);
             }
@@ -191,7 +212,7 @@ abstract class RecurrentLayer {
 
     /** dW_hg += Σ_t P_tᵀ dA_t with P = the previous states (or R ⊙ H for the GRU's candidate), this part's rows of dW. */
     final void recurrentGradient(float[] prev, int prevOff, float[] dA, Parameters.Tensor wh, int part, int parts) {
-        int i0 = row0(part, parts, hidden), i1 = row1(part, parts, hidden);
+        int i0 = rowStart(part, parts, hidden), i1 = rowEnd(part, parts, hidden);
         kernels.gemmTN(i1 - i0, hidden, rows(), prev, prevOff + i0, hidden, dA, 0, hidden, params.grad, wh.offset() + i0 * hidden, hidden);
     }
 
@@ -233,7 +254,7 @@ abstract class RecurrentLayer {
         int blk = t * tape.batchSize * hidden;
         for (int b = 0; b < tape.batchSize; b++) {
             int row = b * hidden;
-            for (int j = j0; j < j1; j++) tape.dH[blk + row + j] += dStateOut[slot(0) + row + j];
+            for (int j = j0; j < j1; j++) tape.dH[blk + row + j] += dStateOut[hInState + row + j];
         }
     }
 
@@ -249,14 +270,9 @@ abstract class RecurrentLayer {
                 int row = (t - 1) * bs * hidden + s;
                 for (int j = j0; j < j1; j++) tape.dH[row + j] += dPrev[s + j];
             } else if (dStateIn != null) {
-                System.arraycopy(dPrev, s + j0, dStateIn, slot(0) + s + j0, j1 - j0);
+                System.arraycopy(dPrev, s + j0, dStateIn, hInState + s + j0, j1 - j0);
             }
         }
-    }
-
-    /** The state slot s of this layer (B, H) within the model's state array. */
-    final int slot(int s) {
-        return stateOff + s * tape.batchSize * hidden;
     }
 
     /** Buffers every cell keeps: the states h_t and the gradient reaching them. */

@@ -1,52 +1,39 @@
 package charlm.model;
 
-import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
+import java.util.Arrays;
 
 /**
  * The chapter's cell: H_t = φ(X_t W_xh + H_{t-1} W_hh + b_h), φ = tanh (or ReLU, exercise 6).
- *
- * Backward through time, with A_t the pre-activation:
- *   for t = T−1 .. 0:  dH_t += dA_{t+1} W_hhᵀ   (at T−1 the gradient from later minibatches, if any)
- *                      dA_t  = dH_t ⊙ φ'(A_t)     (tanh: 1 − H_t²;  ReLU: [H_t > 0])
- *   then over all steps at once: dW_hh += Σ_t H_{t−1}ᵀ dA_t,  dW_xh += Σ_t X_tᵀ dA_t,  db_h += Σ dA_t,
- *   dX_t = dA_t W_xhᵀ, and the initial state's gradient dH_{−1} = dA_0 W_hhᵀ.
+ * Backward is written above each of its steps; the weights' gradients are summed over all steps
+ * at once, after the recurrence.
  */
 final class RnnLayer extends RecurrentLayer {
-    private static final int STEP = 1, PREPARE = 2, BACK_STEP = 3, WEIGHTS = 4, STATE = 5;
+    static final CellType TYPE = new CellType("rnn", 1, true, RnnLayer::new);
 
     private final Activation activation;
-    private Parameters.Tensor wXh, wHh, bH;
+    private final Parameters.Tensor wXh, wHh, bH;
     private final float[] whhT; // (H, H) W_hh transposed, refreshed at each backward
 
-    RnnLayer(int index, int inputs, int hidden, boolean tokenInput, String prefix, Activation activation, Kernels kernels, Workers workers) {
-        super(index, inputs, hidden, tokenInput, prefix, kernels, workers);
-        this.activation = activation;
-        this.whhT = new float[hidden * hidden];
+    private final StepTask forwardStepTask = new StepTask(this::forwardStep);
+    private final StepTask backwardStepTask = new StepTask(this::backwardStep);
+    private final Workers.Task transposeTask = this::transposeRecurrentWeights;
+    private final Workers.Task weightGradientsTask = this::weightGradients;
+    private final Workers.Task initialStateTask = this::initialStateGradient;
+
+    RnnLayer(Setup s, Parameters.Builder b) {
+        super(s);
+        wXh = b.add(prefix + "W_xh", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
+        wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        bH = b.add(prefix + "b_h", Parameters.Role.BIAS, hidden);
+        activation = s.activation();
+        whhT = new float[hidden * hidden];
     }
 
-    @Override
-    void declare(Parameters.Builder b) {
-        b.add(prefix + "W_xh", inputs, hidden).add(prefix + "W_hh", hidden, hidden).add(prefix + "b_h", hidden);
-    }
+    static final class RnnTape extends LayerTape {
+        final float[] dA; // (T, B, H) gradient of the pre-activation
 
-    @Override
-    String[] weightNames() {
-        return new String[] {"W_xh", "W_hh"};
-    }
-
-    @Override
-    void bind(Parameters p) {
-        params = p;
-        wXh = p.tensor(prefix + "W_xh");
-        wHh = p.tensor(prefix + "W_hh");
-        bH = p.tensor(prefix + "b_h");
-    }
-
-    static final class Tape extends LayerTape {
-        final float[] dA; // (T, B, H)
-
-        Tape(int batchSize, int numSteps, int hidden) {
+        RnnTape(int batchSize, int numSteps, int hidden) {
             super(batchSize, numSteps, hidden);
             dA = new float[numSteps * batchSize * hidden];
         }
@@ -54,73 +41,99 @@ final class RnnLayer extends RecurrentLayer {
 
     @Override
     LayerTape newTape(int batchSize, int numSteps) {
-        return new Tape(batchSize, numSteps, hidden);
+        return new RnnTape(batchSize, numSteps, hidden);
     }
 
+    // ------------------------------------------------------------------ forward
+
+    /** With token input, X_t W_xh is one row of W_xh, gathered inside the step where it is used. */
     @Override
     boolean gathersInStep() {
         return tokenInput;
     }
 
+    /** A_t = X_t W_xh + b_h for all steps, written straight into h_t's place on the tape. */
     @Override
-    void forwardStep(int t) {
-        dispatch(STEP, t);
+    void projectInputs(int part, int parts) {
+        project(tape.hAll, tape.h(0, hidden), wXh, bH, rowStart(part, parts, rows()), rowEnd(part, parts, rows()));
     }
+
+    @Override
+    void forward(int t) {
+        runAt(forwardStepTask, t);
+    }
+
+    /** H_t = φ(A_t + H_{t−1} W_hh), this part's columns. */
+    private void forwardStep(int t, int part, int parts) {
+        LayerTape tp = tape;
+        int bs = tp.batchSize;
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+        int prev = tp.h(t - 1, hidden), out = tp.h(t, hidden);
+        if (tokenInput) {
+            float[] w = params.data;
+            for (int b = 0; b < bs; b++) {
+                int row = out + b * hidden, x = wXh.offset() + tokens[t * bs + b] * hidden;
+                for (int j = j0; j < j1; j++) tp.hAll[row + j] = w[bH.offset() + j] + w[x + j];
+            }
+        }
+        kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, params.data, wHh.offset() + j0, hidden, tp.hAll, out + j0, hidden);
+        for (int b = 0; b < bs; b++) {
+            if (activation == Activation.TANH) kernels.tanh(tp.hAll, out + b * hidden + j0, n);
+            else kernels.relu(tp.hAll, out + b * hidden + j0, n);
+        }
+    }
+
+    // ------------------------------------------------------------------ backward
 
     @Override
     void backward() {
-        dispatch(PREPARE, 0);
-        for (int t = tape.numSteps - 1; t >= 0; t--) dispatch(BACK_STEP, t);
-        dispatch(WEIGHTS, 0);
-        if (dStateIn != null) dispatch(STATE, 0);
+        workers.run(transposeTask);
+        for (int t = tape.numSteps - 1; t >= 0; t--) runAt(backwardStepTask, t);
+        workers.run(weightGradientsTask);
+        if (dStateIn != null) workers.run(initialStateTask);
     }
 
-    @Override
-    void phase(int phase, int t, int part, int parts) {
-        Tape tp = (Tape) tape;
+    /** W_hhᵀ, this part's rows, for the backward products of every step. */
+    private void transposeRecurrentWeights(int part, int parts) {
+        transpose(wHh, whhT, columnStart(part, parts), columnEnd(part, parts));
+    }
+
+    /**
+     * Step t, with A_t the pre-activation and dH_t the gradient reaching H_t from above:
+     *   dH_t += dA_{t+1} W_hhᵀ   (at T−1 instead the gradient from later minibatches, if any)
+     *   dA_t  = dH_t ⊙ φ'(A_t)     (tanh: 1 − H_t²;  ReLU: [H_t > 0])
+     */
+    private void backwardStep(int t, int part, int parts) {
+        RnnTape tp = (RnnTape) tape;
         int bs = tp.batchSize;
-        int j0 = col0(part, parts), j1 = col1(part, parts), n = j1 - j0;
-        switch (phase) {
-            case PROJECT -> project(tp.hAll, tp.h(0, hidden), wXh, bH, row0(part, parts, rows()), row1(part, parts, rows()));
-            case STEP -> {
-                int prev = tp.h(t - 1, hidden), out = tp.h(t, hidden);
-                if (tokenInput) {
-                    float[] w = params.data;
-                    for (int b = 0; b < bs; b++) {
-                        int row = out + b * hidden, x = wXh.offset() + tokens[t * bs + b] * hidden;
-                        for (int j = j0; j < j1; j++) tp.hAll[row + j] = w[bH.offset() + j] + w[x + j];
-                    }
-                }
-                kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, params.data, wHh.offset() + j0, hidden, tp.hAll, out + j0, hidden);
-                for (int b = 0; b < bs; b++) {
-                    if (activation == Activation.TANH) kernels.tanh(tp.hAll, out + b * hidden + j0, n);
-                    else kernels.relu(tp.hAll, out + b * hidden + j0, n);
-                }
-            }
-            case PREPARE -> transpose(wHh, whhT, j0, j1);
-            case BACK_STEP -> {
-                int block = t * bs * hidden;
-                addFinalStateGradient(t, j0, j1);
-                if (t < tp.numSteps - 1) {
-                    kernels.gemmNN(bs, n, hidden, tp.dA, block + bs * hidden, hidden, whhT, j0, hidden, tp.dH, block + j0, hidden);
-                }
-                int h = tp.h(t, hidden);
-                for (int b = 0; b < bs; b++) {
-                    int row = b * hidden + j0;
-                    if (activation == Activation.TANH) kernels.tanhBackward(tp.dH, block + row, tp.hAll, h + row, tp.dA, block + row, n);
-                    else kernels.reluBackward(tp.dH, block + row, tp.hAll, h + row, tp.dA, block + row, n);
-                }
-            }
-            case WEIGHTS -> {
-                recurrentGradient(tp.hAll, 0, tp.dA, wHh, part, parts);
-                inputGradients(tp.dA, wXh, bH, part, parts);
-            }
-            case STATE -> {
-                int s = slot(0);
-                for (int b = 0; b < bs; b++) java.util.Arrays.fill(dStateIn, s + b * hidden + j0, s + b * hidden + j1, 0f);
-                kernels.gemmNN(bs, n, hidden, tp.dA, 0, hidden, whhT, j0, hidden, dStateIn, s + j0, hidden);
-            }
-            default -> throw new IllegalStateException("phase " + phase);
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+        int block = t * bs * hidden;
+        addFinalStateGradient(t, j0, j1);
+        if (t < tp.numSteps - 1) {
+            kernels.gemmNN(bs, n, hidden, tp.dA, block + bs * hidden, hidden, whhT, j0, hidden, tp.dH, block + j0, hidden);
         }
+        int h = tp.h(t, hidden);
+        for (int b = 0; b < bs; b++) {
+            int row = b * hidden + j0;
+            if (activation == Activation.TANH) kernels.tanhBackward(tp.dH, block + row, tp.hAll, h + row, tp.dA, block + row, n);
+            else kernels.reluBackward(tp.dH, block + row, tp.hAll, h + row, tp.dA, block + row, n);
+        }
+    }
+
+    /** Over all steps at once: dW_hh += Σ_t H_{t−1}ᵀ dA_t, dW_xh += Σ_t X_tᵀ dA_t, db_h += Σ_t dA_t, dX_t = dA_t W_xhᵀ. */
+    private void weightGradients(int part, int parts) {
+        RnnTape tp = (RnnTape) tape;
+        recurrentGradient(tp.hAll, 0, tp.dA, wHh, part, parts);
+        inputGradients(tp.dA, wXh, bH, part, parts);
+    }
+
+    /** The initial state's gradient: dH_{−1} = dA_0 W_hhᵀ, this part's columns. */
+    private void initialStateGradient(int part, int parts) {
+        RnnTape tp = (RnnTape) tape;
+        int bs = tp.batchSize;
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+        int s = hInState;
+        for (int b = 0; b < bs; b++) Arrays.fill(dStateIn, s + b * hidden + j0, s + b * hidden + j1, 0f);
+        kernels.gemmNN(bs, n, hidden, tp.dA, 0, hidden, whhT, j0, hidden, dStateIn, s + j0, hidden);
     }
 }

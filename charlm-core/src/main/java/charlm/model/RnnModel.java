@@ -26,7 +26,18 @@ public final class RnnModel {
     private final Parameters.Tensor wEmbed, wHq, bQ;
     private final Kernels kernels;
     private final Workers workers;
-    private final Job job = new Job();
+    private final double[][] exps; // (parts, V + pad): each part's scratch row for the loss
+
+    // The call in progress, read by the model's own phases.
+    private Tape tape;
+    private boolean fromOutputs = true;
+
+    // One task per phase of the model's own, made once: running a phase allocates nothing.
+    private final Workers.Task gatherEmbeddingsTask = this::gatherEmbeddings;
+    private final Workers.Task logitsTask = this::logits;
+    private final Workers.Task lossTask = this::crossEntropy;
+    private final Workers.Task outputBackwardTask = this::outputBackward;
+    private final Workers.Task scatterEmbeddingsTask = this::scatterEmbeddings;
 
     public RnnModel(ModelConfig config, Kernels kernels, Workers workers) {
         this.config = config;
@@ -35,49 +46,51 @@ public final class RnnModel {
         this.vocab = config.vocabSize();
         this.hidden = config.hiddens();
         this.embed = config.embedDim();
+        // Padded by two cache lines: rows allocated one after another would otherwise share a line
+        // between parts that two threads run at once.
+        this.exps = new double[workers.partsPerRun()][vocab + 16];
         boolean embedding = config.input() == InputKind.EMBEDDING;
+        Parameters.Builder b = Parameters.builder();
+        wEmbed = embedding ? b.add(Names.W_EMBED, Parameters.Role.EMBEDDING, vocab, embed) : null;
         layers = new RecurrentLayer[config.layers()];
         for (int l = 0; l < layers.length; l++) {
             int inputs = l > 0 ? hidden : embedding ? embed : vocab;
             boolean tokens = l == 0 && !embedding;
             String prefix = layers.length == 1 ? "" : "l" + l + ".";
-            layers[l] = switch (config.cell()) {
-                case RNN -> new RnnLayer(l, inputs, hidden, tokens, prefix, config.activation(), kernels, workers);
-                case GRU -> new GruLayer(l, inputs, hidden, tokens, prefix, kernels, workers);
-                case LSTM -> new LstmLayer(l, inputs, hidden, tokens, prefix, kernels, workers);
-            };
+            RecurrentLayer.Setup setup = new RecurrentLayer.Setup(inputs, hidden, tokens, prefix, config.activation(), kernels, workers);
+            layers[l] = config.cell().newLayer(setup, b);
         }
-        Parameters.Builder b = Parameters.builder();
-        if (embedding) b.add(Names.W_EMBED, vocab, embed);
-        for (RecurrentLayer layer : layers) layer.declare(b);
-        b.addTransposed(Names.W_HQ, hidden, vocab) // stored (V, H): the long dimension is the vector one
-                .add(Names.B_Q, vocab);
+        // W_hq is stored (V, H): the long dimension is the vector one.
+        wHq = b.addTransposed(Names.W_HQ, Parameters.Role.OUTPUT_WEIGHT, hidden, vocab);
+        bQ = b.add(Names.B_Q, Parameters.Role.BIAS, vocab);
         this.params = b.build();
-        for (RecurrentLayer layer : layers) layer.bind(params);
-        this.wEmbed = embedding ? params.tensor(Names.W_EMBED) : null;
-        this.wHq = params.tensor(Names.W_HQ);
-        this.bQ = params.tensor(Names.B_Q);
+        for (RecurrentLayer layer : layers) layer.attach(params);
     }
 
-    /** The chapter's parameter names (of a one-layer RNN). */
+    /** The names of the model's own tensors; the cells name theirs. */
     public static final class Names {
-        public static final String W_EMBED = "W_embed", W_XH = "W_xh", W_HH = "W_hh", B_H = "b_h", W_HQ = "W_hq", B_Q = "b_q";
+        public static final String W_EMBED = "W_embed", W_HQ = "W_hq", B_Q = "b_q";
 
         private Names() {
         }
     }
 
     /**
-     * The book's initialisation: weights from N(0, 0.01²), biases zero, drawn from rng layer by layer
-     * in the book's order (W_xh, W_hh for the RNN; the gates' in order for GRU and LSTM), then W_hq,
-     * each in its chapter shape, row-major. An embedding table is drawn first, from N(0, 1), as a
-     * learned lookup table usually starts.
+     * The book's initialisation, one tensor after another in declaration order, each drawn from rng
+     * in its chapter shape, row-major: weights from N(0, 0.01²), biases zero (nothing drawn). That is
+     * the embedding, then each layer's weights in the book's order, then W_hq. An embedding table is
+     * drawn from N(0, 1), as a learned lookup table usually starts.
      */
     public void initialize(Rng rng) {
         Arrays.fill(params.data, 0f);
-        if (wEmbed != null) fillNormal(wEmbed, rng, 1.0);
-        for (RecurrentLayer layer : layers) layer.initialize(rng);
-        fillNormal(wHq, rng, 0.01);
+        for (Parameters.Tensor t : params.tensors()) {
+            switch (t.role()) {
+                case EMBEDDING -> fillNormal(t, rng, 1.0);
+                case INPUT_WEIGHT, RECURRENT_WEIGHT, OUTPUT_WEIGHT -> fillNormal(t, rng, 0.01);
+                case BIAS, FORGET_GATE_BIAS -> {
+                }
+            }
+        }
     }
 
     private void fillNormal(Parameters.Tensor t, Rng rng, double std) {
@@ -103,35 +116,39 @@ public final class RnnModel {
         return workers;
     }
 
-    private int stateOffset(int layer, int batchSize) {
-        return layer * config.stateSlots() * batchSize * hidden;
-    }
-
     // ------------------------------------------------------------------ forward
 
     /**
      * Runs the network over x (B, T) from state; afterwards the tape holds the (T·B, V) logits and
      * state holds the final state (the input state is kept on the tape).
+     *
+     * @param training true when training, false in evaluation and generation; recorded on the tape
+     *                 for the layers and its backward pass (it changes nothing yet: dropout will use it)
      */
-    public void forward(Tape tape, int[] x, float[] state) {
+    public void forward(Tape tape, int[] x, float[] state, boolean training) {
         int bs = tape.batchSize, steps = tape.numSteps;
         for (int b = 0; b < bs; b++) {
             for (int t = 0; t < steps; t++) tape.xT[t * bs + b] = x[b * steps + t];
         }
-        job.tape = tape;
-        if (wEmbed != null) dispatch(Job.EMBED_GATHER);
+        tape.training = training;
+        this.tape = tape;
+        if (wEmbed != null) workers.run(gatherEmbeddingsTask);
         for (int l = 0; l < layers.length; l++) {
-            RecurrentLayer layer = layers[l];
-            bindCall(layer, tape, l, state);
-            layer.forward();
+            connect(l, tape, state);
+            layers[l].forward();
         }
-        dispatch(Job.LOGITS);
+        workers.run(logitsTask);
     }
 
-    /** Points a layer at this call's tape, inputs and state slice. */
-    private void bindCall(RecurrentLayer layer, Tape tape, int l, float[] state) {
-        RecurrentLayer.LayerTape lt = tape.layers[l];
-        layer.tape = lt;
+    /**
+     * Connects layer l to this call: its tape, its input (tokens, the embeddings, or the outputs of
+     * the layer below, with their gradient), where its h and c sit in the state arrays, and whether
+     * the tape is a training one.
+     */
+    private void connect(int l, Tape tape, float[] state) {
+        RecurrentLayer layer = layers[l];
+        layer.tape = tape.layers[l];
+        layer.training = tape.training;
         layer.tokens = tape.xT;
         if (l == 0) {
             layer.xs = wEmbed != null ? tape.emb : null;
@@ -144,16 +161,30 @@ public final class RnnModel {
             layer.dxs = below.dH;
         }
         layer.state = state;
-        layer.stateOff = stateOffset(l, tape.batchSize);
+        int bh = tape.batchSize * hidden;
+        layer.hInState = l * config.stateSlots() * bh;
+        layer.cInState = layer.hInState + bh;
     }
 
-    /** O = H W_hq + b_q for rows [r0, r1) of the top layer's T·B outputs. */
-    private void logits(Tape tape, int r0, int r1) {
+    /** X_t = E[x_t]: the embedding rows of the tokens, this part's rows of the T·B. */
+    private void gatherEmbeddings(int part, int parts) {
+        int r0 = Workers.start(part, parts, rows(), 1), r1 = Workers.end(part, parts, rows(), 1);
+        for (int r = r0; r < r1; r++) System.arraycopy(params.data, wEmbed.offset() + tape.xT[r] * embed, tape.emb, r * embed, embed);
+    }
+
+    /** O = H W_hq + b_q, this part's rows of the top layer's T·B outputs. */
+    private void logits(int part, int parts) {
+        int r0 = Workers.start(part, parts, rows(), 1), r1 = Workers.end(part, parts, rows(), 1);
         float[] w = params.data;
         for (int r = r0; r < r1; r++) System.arraycopy(w, bQ.offset(), tape.logits, r * vocab, vocab);
         RecurrentLayer.LayerTape top = tape.layers[layers.length - 1];
         int hs = top.h(0, hidden);
         kernels.gemmNT(r1 - r0, vocab, hidden, top.hAll, hs + r0 * hidden, hidden, w, wHq.offset(), hidden, tape.logits, r0 * vocab, vocab);
+    }
+
+    /** T·B rows of the tape in progress. */
+    private int rows() {
+        return tape.batchSize * tape.numSteps;
     }
 
     /**
@@ -166,11 +197,18 @@ public final class RnnModel {
         for (int b = 0; b < bs; b++) {
             for (int t = 0; t < steps; t++) tape.yT[t * bs + b] = y[b * steps + t];
         }
-        job.tape = tape;
-        dispatch(Job.LOSS);
+        this.tape = tape;
+        workers.run(lossTask);
         double sum = 0;
         for (int r = 0; r < bs * steps; r++) sum += tape.rowLoss[r];
         return sum / (bs * steps);
+    }
+
+    /** Each row's loss and dLogits, this part's rows. */
+    private void crossEntropy(int part, int parts) {
+        int rows = rows();
+        int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
+        SoftmaxCrossEntropy.forwardBackward(tape.logits, vocab, tape.yT, r0, r1, tape.rowLoss, tape.dLogits, 1f / rows, exps[part]);
     }
 
     // ------------------------------------------------------------------ backward
@@ -194,13 +232,13 @@ public final class RnnModel {
      * then each layer from the top down, its input gradient becoming the gradient of the layer below.
      */
     public void backward(Tape tape, float[] dStateOut, float[] dStateIn, boolean fromOutputs) {
-        job.tape = tape;
-        job.fromOutputs = fromOutputs;
-        dispatch(Job.OUTPUT_BACKWARD);
+        this.tape = tape;
+        this.fromOutputs = fromOutputs;
+        workers.run(outputBackwardTask);
         if (dStateIn != null) Arrays.fill(dStateIn, 0f);
         for (int l = layers.length - 1; l >= 0; l--) {
             RecurrentLayer layer = layers[l];
-            bindCall(layer, tape, l, null);
+            connect(l, tape, null);
             if (l > 0) tape.layers[l - 1].clearGradient(); // receives this layer's dX
             if (wEmbed != null && l == 0) Arrays.fill(tape.dEmb, 0f);
             layer.dStateOut = dStateOut;
@@ -209,17 +247,18 @@ public final class RnnModel {
             layer.dStateOut = null;
             layer.dStateIn = null;
         }
-        if (wEmbed != null) dispatch(Job.EMBED_SCATTER);
+        if (wEmbed != null) workers.run(scatterEmbeddingsTask);
     }
 
-    private void outputBackward(Tape tape, int part, int parts) {
+    /** The output layer's backward, this part's rows of dH and columns of dW_hq. */
+    private void outputBackward(int part, int parts) {
         float[] w = params.data, g = params.grad;
-        int rows = tape.batchSize * tape.numSteps;
+        int rows = rows();
         RecurrentLayer.LayerTape top = tape.layers[layers.length - 1];
         // dH = dO W_hqᵀ: W_hq is stored (V, H), so this is dO (rows, V) · Wq (V, H).
         int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
         Arrays.fill(top.dH, r0 * hidden, r1 * hidden, 0f);
-        if (!job.fromOutputs) return;
+        if (!fromOutputs) return;
         kernels.gemmNN(r1 - r0, hidden, vocab, tape.dLogits, r0 * vocab, vocab, w, wHq.offset(), hidden, top.dH, r0 * hidden, hidden);
         // dW_hq (stored (V, H)) += dOᵀ H, split over hidden columns.
         int j0 = Workers.start(part, parts, hidden, RecurrentLayer.ALIGN), j1 = Workers.end(part, parts, hidden, RecurrentLayer.ALIGN);
@@ -230,12 +269,9 @@ public final class RnnModel {
         }
     }
 
-    private void embedGather(Tape tape, int r0, int r1) {
-        for (int r = r0; r < r1; r++) System.arraycopy(params.data, wEmbed.offset() + tape.xT[r] * embed, tape.emb, r * embed, embed);
-    }
-
-    private void embedScatter(Tape tape, int part, int parts) {
-        int rows = tape.batchSize * tape.numSteps;
+    /** dE[x_t] += dX_t: the gradient of a gather is a scatter, this part's columns of E. */
+    private void scatterEmbeddings(int part, int parts) {
+        int rows = rows();
         int e0 = Workers.start(part, parts, embed, 1), e1 = Workers.end(part, parts, embed, 1);
         float[] g = params.grad;
         for (int r = 0; r < rows; r++) kernels.add(tape.dEmb, r * embed + e0, g, wEmbed.offset() + tape.xT[r] * embed + e0, e1 - e0);
@@ -261,37 +297,8 @@ public final class RnnModel {
         /** Consumes one token; returns the logits (V) for the next one (valid until the next call). */
         public float[] step(int x) {
             token[0] = x;
-            forward(tape, token, state);
+            forward(tape, token, state, false);
             return tape.logits;
-        }
-    }
-
-    // ------------------------------------------------------------------ dispatch
-
-    private void dispatch(int phase) {
-        job.phase = phase;
-        workers.run(job);
-    }
-
-    /** The task handed to the workers for the model's own phases. Reused, never reallocated. */
-    private final class Job implements Workers.Task {
-        static final int EMBED_GATHER = 0, LOGITS = 1, LOSS = 2, OUTPUT_BACKWARD = 3, EMBED_SCATTER = 4;
-        int phase;
-        Tape tape;
-        boolean fromOutputs = true;
-
-        @Override
-        public void run(int part, int parts) {
-            int rows = tape.batchSize * tape.numSteps;
-            int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
-            switch (phase) {
-                case EMBED_GATHER -> embedGather(tape, r0, r1);
-                case LOGITS -> logits(tape, r0, r1);
-                case LOSS -> SoftmaxCrossEntropy.forwardBackward(tape.logits, vocab, tape.yT, r0, r1, tape.rowLoss, tape.dLogits, 1f / rows);
-                case OUTPUT_BACKWARD -> outputBackward(tape, part, parts);
-                case EMBED_SCATTER -> embedScatter(tape, part, parts);
-                default -> throw new IllegalStateException("unknown phase " + phase);
-            }
         }
     }
 }

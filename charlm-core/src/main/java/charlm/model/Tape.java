@@ -15,6 +15,7 @@ public final class Tape {
     final float[] logits;        // (T, B, V)
     final float[] dLogits;       // (T, B, V)
     final double[] rowLoss;      // (T, B)
+    boolean training;            // whether the last forward pass over this tape was a training one
     final RecurrentLayer.LayerTape[] layers;
 
     Tape(ModelConfig c, RecurrentLayer[] cells, int batchSize, int numSteps) {

@@ -301,7 +301,7 @@ public final class Trainer {
         sampler.fill(k, batch);
         if (sampling.freshStatePerBatch()) Arrays.fill(state, 0f);
         Tape tape = detach ? tapes.get(0) : tapes.get(k);
-        model.forward(tape, batch.x, state);
+        model.forward(tape, batch.x, state, true);
         double loss = model.loss(tape, batch.y);
         if (detach) {
             model.backward(tape, null, null);

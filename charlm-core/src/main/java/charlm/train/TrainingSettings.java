@@ -3,7 +3,7 @@ package charlm.train;
 import charlm.CharlmException;
 import charlm.data.Tokenizer;
 import charlm.model.Activation;
-import charlm.model.CellKind;
+import charlm.model.Cells;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
 import charlm.settings.Setting;
@@ -12,7 +12,6 @@ import charlm.settings.Settings;
 import charlm.settings.ValueType;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -210,7 +209,7 @@ public final class TrainingSettings {
     }
 
     private static List<String> cellNames() {
-        return Arrays.stream(CellKind.values()).map(CellKind::cliName).toList();
+        return Cells.all().stream().map(c -> c.name()).toList();
     }
 
     /** Checks that involve more than one setting; single values were checked when they were set. */
@@ -218,8 +217,8 @@ public final class TrainingSettings {
         if (!s.get(DETACH) && s.get(SAMPLING) != Sampling.SEQUENTIAL) {
             throw new CharlmException("--no-detach needs --sampling sequential: only then does one minibatch continue the last");
         }
-        if (s.get(ACTIVATION) != Activation.TANH && !s.get(CELL).equals("rnn")) {
-            throw new CharlmException("--activation applies to --cell rnn only; GRU and LSTM have their own");
+        if (s.get(ACTIVATION) != Activation.TANH && !Cells.get(s.get(CELL)).usesActivation()) {
+            throw new CharlmException("--activation applies to --cell rnn only; " + s.get(CELL) + " has its own nonlinearities");
         }
         if (s.get(VAL_FRACTION) == 0) {
             if (s.get(PATIENCE) > 0) throw new CharlmException("--patience needs a held-out split to watch; add --val-fraction F (e.g. 0.1)");
@@ -234,7 +233,7 @@ public final class TrainingSettings {
      */
     public static boolean applies(Setting<?> setting, Settings s) {
         if (setting == EMBED_DIM) return s.get(INPUT) == InputKind.EMBEDDING;
-        if (setting == ACTIVATION) return s.get(CELL).equals("rnn");
+        if (setting == ACTIVATION) return Cells.get(s.get(CELL)).usesActivation();
         if (OPTIMIZER_SETTINGS.contains(setting)) return Optimizers.reads(s.get(OPTIMIZER), setting);
         if (SCHEDULE_SETTINGS.contains(setting)) return Schedules.reads(s.get(LR_SCHEDULE), setting);
         return true;
@@ -257,13 +256,13 @@ public final class TrainingSettings {
 
     /** The model these settings describe, for a vocabulary of vocabSize tokens. */
     public static ModelConfig modelConfig(Settings s, int vocabSize) {
-        return new ModelConfig(vocabSize, s.get(HIDDENS), s.get(ACTIVATION), s.get(INPUT), s.get(EMBED_DIM), CellKind.parse(s.get(CELL)),
+        return new ModelConfig(vocabSize, s.get(HIDDENS), s.get(ACTIVATION), s.get(INPUT), s.get(EMBED_DIM), Cells.get(s.get(CELL)),
                 s.get(LAYERS));
     }
 
     /** settings with their model part made to describe model (cell, depth, sizes, input), for a checkpoint. */
     public static Settings describing(Settings settings, ModelConfig model) {
-        Settings s = settings.with(CELL, model.cell().cliName()).with(LAYERS, model.layers()).with(HIDDENS, model.hiddens())
+        Settings s = settings.with(CELL, model.cell().name()).with(LAYERS, model.layers()).with(HIDDENS, model.hiddens())
                 .with(ACTIVATION, model.activation()).with(INPUT, model.input());
         return model.input() == InputKind.EMBEDDING ? s.with(EMBED_DIM, model.embedDim()) : s;
     }

@@ -7,7 +7,7 @@ import charlm.generate.Predictor;
 import charlm.kernels.ReferenceKernels;
 import charlm.kernels.Workers;
 import charlm.model.Activation;
-import charlm.model.CellKind;
+import charlm.model.Cells;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
 import charlm.model.RnnModel;
@@ -36,9 +36,9 @@ public final class GoldenCheckpoints {
 
     /** name -> model shape; each is initialised from seed 1 with weights scaled up so it says something. */
     static final Map<String, ModelConfig> MODELS = Map.of(
-            "golden-v1-rnn", new ModelConfig(VOCAB.size(), 16, Activation.TANH, InputKind.ONEHOT, 0, CellKind.RNN, 1),
-            "golden-v1-gru2", new ModelConfig(VOCAB.size(), 12, Activation.TANH, InputKind.ONEHOT, 0, CellKind.GRU, 2),
-            "golden-v1-lstm2-embed", new ModelConfig(VOCAB.size(), 12, Activation.TANH, InputKind.EMBEDDING, 6, CellKind.LSTM, 2));
+            "golden-v1-rnn", new ModelConfig(VOCAB.size(), 16, Activation.TANH, InputKind.ONEHOT, 0, Cells.RNN, 1),
+            "golden-v1-gru2", new ModelConfig(VOCAB.size(), 12, Activation.TANH, InputKind.ONEHOT, 0, Cells.GRU, 2),
+            "golden-v1-lstm2-embed", new ModelConfig(VOCAB.size(), 12, Activation.TANH, InputKind.EMBEDDING, 6, Cells.LSTM, 2));
 
     private GoldenCheckpoints() {
     }

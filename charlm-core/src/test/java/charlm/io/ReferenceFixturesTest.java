@@ -43,7 +43,7 @@ class ReferenceFixturesTest {
             }
         }
         Tape tape = m.newTape(b, t);
-        m.forward(tape, x, m.beginState(b));
+        m.forward(tape, x, m.beginState(b), true);
         double loss = m.loss(tape, y);
         assertThat(loss).isCloseTo(Fixtures.number("tiny.grads.loss"), within(1e-6));
         m.params.zeroGrad();

@@ -30,8 +30,8 @@ class EmbeddingTest {
         for (int i = 0; i < x.length; i++) x[i] = rng.nextInt(v);
         Tape a = onehot.newTape(bs, t), b = embed.newTape(bs, t);
         float[] sa = onehot.beginState(bs), sb = embed.beginState(bs);
-        onehot.forward(a, x, sa);
-        embed.forward(b, x, sb);
+        onehot.forward(a, x, sa, false);
+        embed.forward(b, x, sb, false);
         // 1·w plus zeros is exact in floating point, so the two paths agree bit for bit.
         assertThat(b.logits()).containsExactly(a.logits());
         assertThat(sb).containsExactly(sa);

@@ -6,6 +6,8 @@ import charlm.data.Rng;
 import charlm.kernels.Kernels;
 import charlm.kernels.ReferenceKernels;
 import charlm.kernels.Workers;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.DoubleSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -14,9 +16,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every gradient of the hand-written backward passes against central finite differences of the
- * double-precision oracle {@link DoubleNet}: RNN (tanh and ReLU), GRU and LSTM cells, one and two
- * layers, one-hot and embedding inputs, a carried-in state, a gradient arriving from later steps,
- * and the state's own gradient.
+ * double-precision oracle {@link DoubleNet}: every registered cell (RNN with tanh and ReLU, GRU,
+ * LSTM, and the tests' own minimal gated unit), one to three layers, one-hot and embedding inputs, a
+ * carried-in state, a gradient arriving from later steps, and the state's own gradient.
  * Tolerance: |analytic − numeric| ≤ 2e-4 · max(1, max|numeric|) per tensor, for float analytic
  * gradients against O(ε²) ≈ 1e-10 accurate differences (ε = 1e-5).
  */
@@ -24,29 +26,33 @@ class GradientCheckTest {
     static final int V = 7, H = 6, B = 3, T = 4, E = 5;
     static final double EPS = 1e-5, TOL = 2e-4;
 
+    /**
+     * Every registered cell (the test-only {@link MinimalGatedLayer} too) with one and two layers,
+     * one-hot and embedding inputs, reference and default kernels, and three embedded layers on the
+     * reference kernels; a cell that takes an activation gets each of them on one layer.
+     */
     static Stream<Arguments> variants() {
-        return Stream.of(
-                Arguments.of(CellKind.RNN, 1, Activation.TANH, InputKind.ONEHOT, "reference"),
-                Arguments.of(CellKind.RNN, 1, Activation.RELU, InputKind.ONEHOT, "reference"),
-                Arguments.of(CellKind.RNN, 1, Activation.TANH, InputKind.EMBEDDING, "reference"),
-                Arguments.of(CellKind.RNN, 1, Activation.RELU, InputKind.EMBEDDING, "reference"),
-                Arguments.of(CellKind.RNN, 1, Activation.TANH, InputKind.ONEHOT, "default"),
-                Arguments.of(CellKind.RNN, 1, Activation.TANH, InputKind.EMBEDDING, "default"),
-                Arguments.of(CellKind.RNN, 2, Activation.TANH, InputKind.ONEHOT, "default"),
-                Arguments.of(CellKind.GRU, 1, Activation.TANH, InputKind.ONEHOT, "reference"),
-                Arguments.of(CellKind.GRU, 1, Activation.TANH, InputKind.EMBEDDING, "default"),
-                Arguments.of(CellKind.GRU, 2, Activation.TANH, InputKind.ONEHOT, "default"),
-                Arguments.of(CellKind.LSTM, 1, Activation.TANH, InputKind.ONEHOT, "reference"),
-                Arguments.of(CellKind.LSTM, 1, Activation.TANH, InputKind.EMBEDDING, "default"),
-                Arguments.of(CellKind.LSTM, 2, Activation.TANH, InputKind.ONEHOT, "default"),
-                Arguments.of(CellKind.LSTM, 3, Activation.TANH, InputKind.EMBEDDING, "reference"));
+        MinimalGatedLayer.register();
+        List<Arguments> all = new ArrayList<>();
+        for (CellType cell : Cells.all()) {
+            List<Activation> acts = cell.usesActivation() ? List.of(Activation.values()) : List.of(Activation.TANH);
+            for (Activation act : acts) {
+                for (String k : new String[] {"reference", "default"}) {
+                    all.add(Arguments.of(cell, 1, act, InputKind.ONEHOT, k));
+                    all.add(Arguments.of(cell, 1, act, InputKind.EMBEDDING, k));
+                }
+            }
+            all.add(Arguments.of(cell, 2, Activation.TANH, InputKind.ONEHOT, "default"));
+            all.add(Arguments.of(cell, 3, Activation.TANH, InputKind.EMBEDDING, "reference"));
+        }
+        return all.stream();
     }
 
     private static Kernels kernels(String which) {
         return which.equals("reference") ? new ReferenceKernels() : Kernels.get();
     }
 
-    private static RnnModel model(CellKind cell, int layers, Activation act, InputKind in, String k, int threads, long seed) {
+    static RnnModel model(CellType cell, int layers, Activation act, InputKind in, String k, int threads, long seed) {
         RnnModel m = new RnnModel(new ModelConfig(V, H, act, in, E, cell, layers), kernels(k), new Workers(threads));
         Rng rng = new Rng(seed);
         m.initialize(rng);
@@ -76,8 +82,16 @@ class GradientCheckTest {
 
     @ParameterizedTest(name = "{0} x{1} {2} {3} {4} kernels")
     @MethodSource("variants")
-    void everyParameterAndTheStateMatchFiniteDifferences(CellKind cell, int layers, Activation act, InputKind in, String k) {
-        RnnModel m = model(cell, layers, act, in, k, 1, 11);
+    void everyParameterAndTheStateMatchFiniteDifferences(CellType cell, int layers, Activation act, InputKind in, String k) {
+        assertEveryGradientMatchesTheOracle(model(cell, layers, act, in, k, 1, 11));
+    }
+
+    /**
+     * One forward and backward from a random state with a random gradient arriving at the final
+     * state: the loss and final state against {@link DoubleNet}, every parameter's gradient and the
+     * initial state's against its finite differences. The model has vocabulary V and runs on B = 3.
+     */
+    static void assertEveryGradientMatchesTheOracle(RnnModel m) {
         Rng rng = new Rng(5);
         int[] x = tokens(rng, B * T), y = tokens(rng, B * T);
         int stateSize = m.config.stateSize(B);
@@ -86,7 +100,7 @@ class GradientCheckTest {
 
         Tape tape = m.newTape(B, T);
         float[] state = h0.clone();
-        m.forward(tape, x, state);
+        m.forward(tape, x, state, true);
         double loss = m.loss(tape, y);
         m.params.zeroGrad();
         float[] dH0 = new float[stateSize];
@@ -109,16 +123,16 @@ class GradientCheckTest {
 
     @ParameterizedTest(name = "{0} x{1} {2} {3} {4} kernels")
     @MethodSource("variants")
-    void stateGradientAloneFlowsBackThroughAnEarlierMinibatch(CellKind cell, int layers, Activation act, InputKind in, String k) {
+    void stateGradientAloneFlowsBackThroughAnEarlierMinibatch(CellType cell, int layers, Activation act, InputKind in, String k) {
         // Training without detaching: minibatch 1's loss reaches minibatch 0's parameters through the state.
         RnnModel m = model(cell, layers, act, in, k, 1, 12);
         Rng rng = new Rng(6);
         int[] x0 = tokens(rng, B * T), y0 = tokens(rng, B * T), x1 = tokens(rng, B * T), y1 = tokens(rng, B * T);
         Tape t0 = m.newTape(B, T), t1 = m.newTape(B, T);
         float[] state = m.beginState(B);
-        m.forward(t0, x0, state);
+        m.forward(t0, x0, state, true);
         m.loss(t0, y0);
-        m.forward(t1, x1, state);
+        m.forward(t1, x1, state, true);
         m.loss(t1, y1);
         m.params.zeroGrad();
         float[] carried = m.beginState(B);
@@ -139,14 +153,14 @@ class GradientCheckTest {
 
     @ParameterizedTest(name = "{0} x{1} {2} {3} {4} kernels")
     @MethodSource("variants")
-    void gradientsDoNotDependOnTheThreadCount(CellKind cell, int layers, Activation act, InputKind in, String k) {
+    void gradientsDoNotDependOnTheThreadCount(CellType cell, int layers, Activation act, InputKind in, String k) {
         float[][] grads = new float[3][];
         for (int threads = 1; threads <= 3; threads++) {
             RnnModel m = model(cell, layers, act, in, k, threads, 13);
             Rng rng = new Rng(7);
             int[] x = tokens(rng, B * T), y = tokens(rng, B * T);
             Tape tape = m.newTape(B, T);
-            m.forward(tape, x, m.beginState(B));
+            m.forward(tape, x, m.beginState(B), true);
             m.loss(tape, y);
             m.params.zeroGrad();
             m.backward(tape, null, null);

@@ -17,7 +17,7 @@ class ShapeTest {
         Tape tape = net.newTape(2, 5);
         float[] state = net.beginState(2);
         assertThat(state).hasSize(2 * 512).containsOnly(0f);
-        net.forward(tape, x, state);
+        net.forward(tape, x, state, false);
         assertThat(tape.logits()).hasSize(10 * 28);
         assertThat(state).hasSize(2 * 512);
         // Time-major rows: row t·B + b is step t of sequence b. Step 0 of sequence 1 reads token 5,

@@ -15,7 +15,17 @@ import org.junit.jupiter.api.Test;
 class OptimizerTest {
     /** Parameters of one (rows, cols) matrix "W" that takes weight decay and a vector "b" that does not. */
     static Parameters matrixAndBias(int rows, int cols) {
-        return Parameters.builder().add("W", rows, cols).add("b", cols).build();
+        return tensors("W", new int[] {rows, cols}, "b", new int[] {cols});
+    }
+
+    /** Parameters of the named shapes, in order: (name, int[] shape) pairs; matrices take weight decay, vectors not. */
+    static Parameters tensors(Object... nameShape) {
+        Parameters.Builder b = Parameters.builder();
+        for (int i = 0; i < nameShape.length; i += 2) {
+            int[] shape = (int[]) nameShape[i + 1];
+            b.add((String) nameShape[i], shape.length == 2 ? Parameters.Role.INPUT_WEIGHT : Parameters.Role.BIAS, shape);
+        }
+        return b.build();
     }
 
     static float[] random(int n, double scale, long seed) {
@@ -56,7 +66,7 @@ class OptimizerTest {
     void sgdStepsAgainstTheGradient() {
         float[] x = {1f, 2f, 3f};
         try (Workers w = Workers.serial()) {
-            new Sgd(Parameters.builder().add("b", 3).build(), w, 0).step(x, new float[] {0.5f, -1f, 0f}, 2.0, 1);
+            new Sgd(tensors("b", new int[] {3}), w, 0).step(x, new float[] {0.5f, -1f, 0f}, 2.0, 1);
         }
         assertThat(x).containsExactly(0f, 4f, 3f);
     }
@@ -66,7 +76,7 @@ class OptimizerTest {
     void theParallelClipAndStepMatchThePlainLoops() {
         for (double scale : new double[] {0.1, 0.0001}) { // clipped, then not
             float[] g0 = random(100_003, scale, 4), x0 = random(100_003, 1, 5);
-            Parameters shape = Parameters.builder().add("b", x0.length).build();
+            Parameters shape = tensors("b", new int[] {x0.length});
             float[] gPlain = g0.clone(), xPlain = x0.clone();
             double plainNorm = GradientClipping.clipGradients(gPlain, 1.0);
             new Sgd(shape, Workers.serial(), 0).stepSerially(xPlain, gPlain, 0.5, 1); // the plain loop, once over everything
@@ -88,7 +98,7 @@ class OptimizerTest {
     /** Every optimizer's parallel step against its own plain loop, with decay on a matrix next to a vector. */
     @Test
     void eachOptimizersParallelStepIsItsPlainLoop() {
-        Parameters p = Parameters.builder().add("W", 300, 170).add("b", 170).add("V", 20, 300).add("c", 7).build();
+        Parameters p = tensors("W", new int[] {300, 170}, "b", new int[] {170}, "V", new int[] {20, 300}, "c", new int[] {7});
         for (String name : Optimizers.names()) {
             Settings s = TrainingSettings.book().with(TrainingSettings.OPTIMIZER, name).with(TrainingSettings.WEIGHT_DECAY, 0.01);
             float[] x0 = random(p.size(), 1, 7);
