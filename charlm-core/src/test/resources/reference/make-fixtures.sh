@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the PyTorch-reference fixtures beside this script: two checkpoints, one gradient
-# dump and expected.properties (numbers parsed from the reference's own output, never typed in).
+# dump and expected.properties (numbers parsed from the reference's own output, never typed in);
+# then cells/ by make-cell-fixtures.py (GRU, LSTM, stacked, embedding; that script alone suffices).
 # Usage: make-fixtures.sh [SHARED_DIR]   (else $CHARLM_SHARED, else <repo>/../shared)
 # Leaves out speed: timings belong to benchmarks, not to fixtures.
 set -euo pipefail
@@ -129,5 +130,9 @@ with open('expected.properties', 'w', encoding='ascii', newline='\n') as f:
         f.write(f'{escape(k, True)}={escape(v, False)}\n')
 EOF
 
+# 6. the gated and stacked cells' fixtures: needs torch only, not the shared folder
+"$PY" "$HERE/make-cell-fixtures.py" "$WORK/cells"
+
 cp tiny-init.safetensors tiny-grads.safetensors small-trained.safetensors expected.properties "$HERE/"
+mkdir -p "$HERE/cells" && cp "$WORK"/cells/*.safetensors "$HERE/cells/"
 echo "make-fixtures: wrote fixtures to $HERE"
