@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -87,8 +88,8 @@ class GatedReferenceTest {
      */
     static Result run(Fixture f, Kernels kernels, Workers workers) {
         int b = f.setting("batch"), t = f.setting("steps");
-        ModelConfig config = new ModelConfig(f.setting("vocab"), f.setting("hiddens"), Activation.parse(f.meta().get("activation")),
-                InputKind.parse(f.meta().get("input")), f.setting("embed"), CellKind.parse(f.meta().get("cell")), f.setting("layers"));
+        ModelConfig config = new ModelConfig(f.setting("vocab"), f.setting("hiddens"), Activation.valueOf(f.meta().get("activation").toUpperCase(Locale.ROOT)),
+                InputKind.valueOf(f.meta().get("input").toUpperCase(Locale.ROOT)), f.setting("embed"), Cells.get(f.meta().get("cell")), f.setting("layers"));
         RnnModel m = new RnnModel(config, kernels, workers);
         Map<String, int[]> shapes = new LinkedHashMap<>();
         for (Parameters.Tensor p : m.params.tensors()) {
@@ -97,7 +98,7 @@ class GatedReferenceTest {
         }
         float[] state = f.tensor("state0").values().clone();
         Tape tape = m.newTape(b, t);
-        m.forward(tape, f.tokens("X"), state);
+        m.forward(tape, f.tokens("X"), state, true);
         double loss = m.loss(tape, f.tokens("Y"));
         m.params.zeroGrad();
         float[] dState0 = new float[state.length];
