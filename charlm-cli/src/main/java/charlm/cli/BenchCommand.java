@@ -38,7 +38,7 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
             RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
             Rng rng = new Rng(settings.get(TrainingSettings.SEED));
-            model.initialize(rng);
+            TrainingSettings.initialize(model, settings, rng);
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             double[] speeds = new double[epochs];
             EpochStats[] lastEpoch = new EpochStats[1];

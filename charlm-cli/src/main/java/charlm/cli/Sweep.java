@@ -332,7 +332,7 @@ public final class Sweep {
                 RunDirectory.removeStaleTemporaries(dir); // left by an attempt that was killed while it wrote
                 RnnModel model = new RnnModel(TrainingSettings.modelConfig(s, vocab.size()), engine.kernels(), engine.workers());
                 Rng rng = new Rng(s.get(TrainingSettings.SEED));
-                model.initialize(rng);
+                TrainingSettings.initialize(model, s, rng);
                 trainer = new Trainer(model, s, data.train(), data.validation(), rng);
             }
             run.writeConfig(Json.pretty(config));

@@ -80,7 +80,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
             RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
             Rng rng = new Rng(settings.get(TrainingSettings.SEED));
-            model.initialize(rng);
+            TrainingSettings.initialize(model, settings, rng);
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             trainer.countTimeFrom(Main.started());
             // The page first: a port in use is refused before the run's folder is made.

@@ -109,6 +109,11 @@ class BadInputTest {
                 Arguments.of(new String[] {"--patience", "-1"}, "--patience"),
                 Arguments.of(new String[] {"--eval-every", "5"}, "--eval-every"),
                 Arguments.of(new String[] {"--eval-every", "-5"}, "--eval-every"),
+                Arguments.of(new String[] {"--dropout", "1"}, "--dropout"),
+                Arguments.of(new String[] {"--dropout", "-0.1"}, "--dropout"),
+                Arguments.of(new String[] {"--init", "he"}, "--init"),
+                Arguments.of(new String[] {"--forget-bias", "1", "--cell", "gru"}, "--forget-bias"),
+                Arguments.of(new String[] {"--forget-bias", "x", "--cell", "lstm"}, "--forget-bias"),
                 Arguments.of(new String[] {"--bogus"}, "--bogus"),
                 Arguments.of(new String[] {"--bogus", "1"}, "--bogus"),
                 Arguments.of(new String[] {"extra-argument"}, "extra-argument"));
