@@ -86,7 +86,9 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             // The page first: a port in use is refused before the run's folder is made.
             try (TrainingFeed live = live(trainer, data, List.of());
                  RunDirectory run = RunDirectory.prepare(outDir, force)) {
-                run.writeConfig(Json.pretty(config(data, engine, settings)));
+                Map<String, Object> config = config(data, engine, settings);
+                if (settingOptions.preset() != null) config.put("preset", settingOptions.preset().name());
+                run.writeConfig(Json.pretty(config));
                 return train(data, engine, trainer, run, null, live);
             }
         } catch (IOException e) {
@@ -101,6 +103,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         fixed.addAll(settingOptions.givenOptions(Setting.Scope.TRAINING));
         if (out != null) fixed.add("--out");
         if (force) fixed.add("--force");
+        if (settingOptions.preset() != null) fixed.add("--preset");
         if (!fixed.isEmpty()) {
             throw new CharlmException(fixed.get(0) + " cannot be changed when resuming: the run keeps its own settings (only the Run settings, "
                     + "such as --epochs, --threads, --prefix and --checkpoint-every, may be given)");
