@@ -109,7 +109,8 @@ final class SettingOptions {
     /** The settings of a single run: the table's defaults, this command's, then what was typed. */
     Settings resolve() {
         if (form != Form.SINGLE) throw new IllegalStateException("a list form has a grid, not one value");
-        return TrainingSettings.validate(given(defaults()));
+        // A preset's value that does not apply (its forget bias, given a GRU) is dropped; a typed one is checked.
+        return TrainingSettings.validate(TrainingSettings.withoutWhatDoesNotApply(given(defaults()), this::given));
     }
 
     /** The settings base with what was typed on the command line applied over it (no cross-checks). */

@@ -87,6 +87,10 @@ class TrainingRecipesCliTest {
         String bench = Cli.run("bench", "--preset", "text", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
                 "--batch-size", "8", "--num-steps", "10", "--eval-every", "0").ok().lastLine();
         assertThat(bench).startsWith("bench:").contains("hiddens 16");
+        // the preset's forget bias is an LSTM's: with a GRU it is dropped, not refused; typed, it is refused
+        Cli.run("bench", "--preset", "text", "--cell", "gru", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
+                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0").ok();
+        Cli.run("bench", "--preset", "text", "--cell", "gru", "--forget-bias", "1", "--data", book.toString()).refused("--forget-bias");
     }
 
     @Test

@@ -268,8 +268,13 @@ public final class TrainingSettings {
 
     /** s with every setting that does not apply put back to its default, so equal runs have equal settings. */
     public static Settings withoutWhatDoesNotApply(Settings s) {
+        return withoutWhatDoesNotApply(s, setting -> false);
+    }
+
+    /** The same, keeping the settings kept says to (those typed on the command line: they are checked, not dropped). */
+    public static Settings withoutWhatDoesNotApply(Settings s, java.util.function.Predicate<Setting<?>> kept) {
         Settings out = s;
-        for (Setting<?> setting : TABLE) if (!applies(setting, s)) out = reset(out, setting);
+        for (Setting<?> setting : TABLE) if (!kept.test(setting) && !applies(setting, s)) out = reset(out, setting);
         return out;
     }
 
