@@ -33,6 +33,7 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
     public Integer call() {
         Settings settings = settingOptions.resolve();
         TrainingData data = TrainingData.load(settings);
+        data.checkMemory(settings);
         PrintWriter w = spec.commandLine().getOut();
         int epochs = settings.get(TrainingSettings.EPOCHS);
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {

@@ -303,6 +303,7 @@ public final class Sweep {
      */
     public static Map<String, Object> runTrial(Trial t, SweepFolder folder, Corpora corpora, AfterCheckpoint after) throws IOException {
         TrainingData data = corpora.data(t.settings());
+        data.checkMemory(t.settings());
         try (SweepFolder.Workspace ws = folder.workspace(t.name())) {
             return runTrial(t, ws, data, after);
         }

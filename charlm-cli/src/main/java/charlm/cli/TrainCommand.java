@@ -77,6 +77,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         Path outDir = out != null ? out : RunDirectory.defaultPath();
         if (Files.isDirectory(outDir) && !force) RunDirectory.checkWritable(outDir, false); // refuse early, before any work
         TrainingData data = TrainingData.load(settings);
+        data.checkMemory(settings);
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
             RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
             Rng rng = new Rng(settings.get(TrainingSettings.SEED));
@@ -129,6 +130,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             throw new CharlmException("the run in " + dir + " has already trained " + done + " epochs; give --epochs larger than " + done + " to continue it");
         }
         TrainingData data = TrainingData.load(settings);
+        data.checkMemory(settings);
         if (!peek.vocab().tokens().equals(data.corpus().vocab().tokens())) {
             throw new CharlmException("the run's data " + data.file() + " has changed since it was trained (its vocabulary differs); it cannot be resumed");
         }
