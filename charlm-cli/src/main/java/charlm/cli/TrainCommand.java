@@ -85,7 +85,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             trainer.countTimeFrom(Main.started());
             // The page first: a port in use is refused before the run's folder is made.
-            try (TrainingFeed live = live(trainer, data, List.of());
+            try (TrainingFeed live = live(trainer, data, List.of(), List.of());
                  RunDirectory run = RunDirectory.prepare(outDir, force)) {
                 Map<String, Object> config = config(data, engine, settings);
                 if (settingOptions.preset() != null) config.put("preset", settingOptions.preset().name());
@@ -140,7 +140,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             trainer.restore(loaded.training());
             trainer.countTimeFrom(Main.started());
             try (RunDirectory run = RunDirectory.resume(dir, done, loaded.training().step());
-                 TrainingFeed live = live(trainer, data, run.history())) {
+                 TrainingFeed live = live(trainer, data, run.history(), run.evaluations())) {
                 Map<String, Object> config = config(data, engine, settings);
                 config.put("resumed_from_epoch", done);
                 run.writeConfig(Json.pretty(config));
@@ -150,10 +150,11 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
     }
 
     /** The live page of --serve, or null without it. */
-    private TrainingFeed live(Trainer trainer, TrainingData data, List<EpochStats> before) {
+    private TrainingFeed live(Trainer trainer, TrainingData data, List<EpochStats> before, List<Evaluation> scoresBefore) {
         if (serve == null) return null;
         Settings s = trainer.settings();
-        return TrainingFeed.start(serve, trainer.model(), data.corpus().vocab(), s.get(TrainingSettings.TOKENIZER), before, s.toJson());
+        return TrainingFeed.start(serve, trainer.model(), data.corpus().vocab(), s.get(TrainingSettings.TOKENIZER), before, scoresBefore,
+                s.toJson());
     }
 
     private int train(TrainingData data, KernelsAndThreads engine, Trainer trainer, RunDirectory run, Integer resumedFrom, TrainingFeed live)
@@ -182,6 +183,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 try {
                     if (e.best()) Checkpoint.save(run.file(RunDirectory.BEST), model, vocab, settings, null);
                     run.recordEvaluation(e);
+                    if (live != null) live.evaluation(e);
                     if (settings.get(TrainingSettings.EVAL_EVERY) > 0 || e.epochs() != Math.rint(e.epochs())) {
                         progress.println(String.format(Locale.ROOT, "step %d (epoch %.2f): held-out perplexity %.3f (%.4f nats/char)%s",
                                 e.step(), e.epochs(), e.valPerplexity(), Math.log(e.valPerplexity()), e.best() ? ", best so far" : ""));
