@@ -10,7 +10,9 @@ import java.util.Arrays;
  *   H̃_t = tanh(X_t W_xh + (R_t ⊙ H_{t−1}) W_hh + b_h)
  *   H_t = Z_t ⊙ H_{t−1} + (1 − Z_t) ⊙ H̃_t
  * A step runs in two phases, because Z and R need all of H_{t−1}, and the candidate then all of
- * R ⊙ H_{t−1}; backward in three, for the same reason. The derivation is above each backward part.
+ * R ⊙ H_{t−1}; backward in two as well: the gate gradients (after finishing what step t+1 sends back
+ * through W_hz and W_hr), then the reset gate's, which needs all of dA_h. The derivation is above
+ * each backward part.
  */
 final class GruLayer extends RecurrentLayer {
     static final CellType TYPE = new CellType("gru", 1, false, GruLayer::new);
@@ -22,7 +24,7 @@ final class GruLayer extends RecurrentLayer {
     private final StepTask candidateTask = new StepTask(this::candidate);
     private final StepTask gateGradientsTask = new StepTask(this::gateGradients);
     private final StepTask resetGradientTask = new StepTask(this::resetGradient);
-    private final StepTask stateGradientTask = new StepTask(this::stateGradient);
+    private final Workers.Task initialStateTask = this::initialStateGradient;
     private final Workers.Task transposeTask = this::transposeRecurrentWeights;
     private final Workers.Task weightGradientsTask = this::weightGradients;
 
@@ -131,8 +133,8 @@ final class GruLayer extends RecurrentLayer {
         for (int t = tape.numSteps - 1; t >= 0; t--) {
             runAt(gateGradientsTask, t);
             runAt(resetGradientTask, t);
-            runAt(stateGradientTask, t);
         }
+        if (dStateIn != null) workers.run(initialStateTask);
         workers.run(weightGradientsTask);
     }
 
@@ -145,7 +147,9 @@ final class GruLayer extends RecurrentLayer {
     }
 
     /**
-     * Step t, with dH_t the gradient reaching H_t and dA_* the pre-activation gradients:
+     * Step t, first finishing what step t+1 sends back to H_t through the update and reset gates'
+     * weights (see {@link #stateGradient}; it needs all of dA_z and dA_r of step t+1, complete after
+     * the last barrier), then, with dH_t the gradient reaching H_t and dA_* the pre-activation gradients:
      *   dA_h = dH_t ⊙ (1 − Z_t) ⊙ (1 − H̃_t²)
      *   dA_z = dH_t ⊙ (H_{t−1} − H̃_t) ⊙ Z_t(1 − Z_t)
      *   dH_{t−1} = dH_t ⊙ Z_t   (the direct path; the gates' paths are added by the next two parts)
@@ -156,6 +160,7 @@ final class GruLayer extends RecurrentLayer {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
+        if (t < tp.numSteps - 1) stateGradient(t + 1, j0, j1);
         addFinalStateGradient(t, j0, j1);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden, hp = prev + b * hidden;
@@ -196,16 +201,20 @@ final class GruLayer extends RecurrentLayer {
     /**
      * Through the gates' recurrent weights, once all of dA_z and dA_r are known:
      *   dH_{t−1} += dA_z W_hzᵀ + dA_r W_hrᵀ
-     * then on to step t−1 (or the initial state).
+     * then on to step t−1 (or the initial state), columns [j0, j1).
      */
-    private void stateGradient(int t, int part, int parts) {
+    private void stateGradient(int t, int j0, int j1) {
         GruTape tp = (GruTape) tape;
-        int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+        int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden;
         kernels.gemmNN(bs, n, hidden, tp.dAz, blk, hidden, whzT, j0, hidden, tp.dPrev, j0, hidden);
         kernels.gemmNN(bs, n, hidden, tp.dAr, blk, hidden, whrT, j0, hidden, tp.dPrev, j0, hidden);
         passStateGradient(tp.dPrev, t, j0, j1);
+    }
+
+    /** The initial state's gradient: step 0's {@link #stateGradient}, this part's columns. */
+    private void initialStateGradient(int part, int parts) {
+        stateGradient(0, columnStart(part, parts), columnEnd(part, parts));
     }
 
     /**

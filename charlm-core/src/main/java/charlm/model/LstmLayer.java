@@ -20,8 +20,8 @@ final class LstmLayer extends RecurrentLayer {
     private final float[][] whT = new float[4][]; // (H, H) transposes for backward
 
     private final StepTask forwardStepTask = new StepTask(this::forwardStep);
-    private final StepTask cellBackwardTask = new StepTask(this::cellBackward);
-    private final StepTask stateBackwardTask = new StepTask(this::stateBackward);
+    private final StepTask backwardStepTask = new StepTask(this::backwardStep);
+    private final Workers.Task initialStateTask = this::initialStateGradient;
     private final Workers.Task transposeTask = this::transposeRecurrentWeights;
     private final Workers.Task weightGradientsTask = this::weightGradients;
 
@@ -127,17 +127,23 @@ final class LstmLayer extends RecurrentLayer {
 
     // ------------------------------------------------------------------ backward
 
+    /**
+     * One phase per step, as the plain cell's: a part first adds the recurrent gradient that step t+1
+     * sends to its columns of H_t (it needs every column of dA_{t+1}, complete after the last
+     * barrier), then works out step t for those columns alone. The initial state's share of the
+     * recurrence comes last, in a phase of its own, only when it is asked for.
+     */
     @Override
     void backward() {
         LstmTape tp = (LstmTape) tape;
         if (dStateOut != null) System.arraycopy(dStateOut, cInState, tp.dC, 0, tp.dC.length);
         else Arrays.fill(tp.dC, 0f);
         workers.run(transposeTask);
-        for (int t = tp.numSteps - 1; t >= 0; t--) {
-            runAt(cellBackwardTask, t);
-            runAt(stateBackwardTask, t);
+        for (int t = tp.numSteps - 1; t >= 0; t--) runAt(backwardStepTask, t);
+        if (dStateIn != null) {
+            workers.run(initialStateTask);
+            System.arraycopy(tp.dC, 0, dStateIn, cInState, tp.dC.length);
         }
-        if (dStateIn != null) System.arraycopy(tp.dC, 0, dStateIn, cInState, tp.dC.length);
         workers.run(weightGradientsTask);
     }
 
@@ -147,18 +153,29 @@ final class LstmLayer extends RecurrentLayer {
         for (int g = 0; g < 4; g++) transpose(wh[g], whT[g], j0, j1);
     }
 
+    /** Step t of backward, this part's columns: dH_t += Σ_g dA_{t+1,g} W_hgᵀ, then the cell's own part. */
+    private void backwardStep(int t, int part, int parts) {
+        LstmTape tp = (LstmTape) tape;
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        if (t < tp.numSteps - 1) {
+            recurrentStateGradient(t + 1, j0, j1);
+            passStateGradient(tp.dPrev, t + 1, j0, j1);
+        }
+        cellBackward(t, j0, j1);
+    }
+
     /**
      * Step t, with dH_t reaching H_t and dC carried from step t+1, column by column:
      *   dO = dH_t ⊙ tanh(C_t),  dC += dH_t ⊙ O_t ⊙ (1 − tanh²(C_t))
      *   dF = dC ⊙ C_{t−1},  dI = dC ⊙ C̃_t,  dC̃ = dC ⊙ I_t,  and dC_{t−1} = dC ⊙ F_t
      *   dA_g = dG ⊙ G(1 − G) for I, F, O, and dC̃ ⊙ (1 − C̃²) for the candidate
      */
-    private void cellBackward(int t, int part, int parts) {
+    private void cellBackward(int t, int j0, int j1) {
         LstmTape tp = (LstmTape) tape;
         int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         int blk = t * bs * hidden;
         float[] gi = tp.gate[I], gf = tp.gate[F], go = tp.gate[O], gc = tp.gate[C];
+        float[] dAi = tp.dA[I], dAf = tp.dA[F], dAo = tp.dA[O], dAc = tp.dA[C];
         addFinalStateGradient(t, j0, j1);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden, s = b * hidden, cPrev = blk + b * hidden;
@@ -168,28 +185,33 @@ final class LstmLayer extends RecurrentLayer {
                 float dc = tp.dC[s + j] + dh * o * (1f - th * th);
                 float dO = dh * th, dF = dc * tp.cAll[cPrev + j], dI = dc * c, dCand = dc * i;
                 tp.dC[s + j] = dc * f;
-                tp.dA[I][row + j] = dI * i * (1f - i);
-                tp.dA[F][row + j] = dF * f * (1f - f);
-                tp.dA[O][row + j] = dO * o * (1f - o);
-                tp.dA[C][row + j] = dCand * (1f - c * c);
+                dAi[row + j] = dI * i * (1f - i);
+                dAf[row + j] = dF * f * (1f - f);
+                dAo[row + j] = dO * o * (1f - o);
+                dAc[row + j] = dCand * (1f - c * c);
             }
         }
     }
 
     /**
-     * Once all of every dA_g is known: dH_{t−1} = Σ_g dA_g W_hgᵀ, then on to step t−1 (or the
-     * initial state).
+     * What step t sends back to H_{t−1} through the gates' recurrent weights, columns [j0, j1), into
+     * dPrev: Σ_g dA_g W_hgᵀ, once all of every dA_g of step t is known.
      */
-    private void stateBackward(int t, int part, int parts) {
+    private void recurrentStateGradient(int t, int j0, int j1) {
         LstmTape tp = (LstmTape) tape;
-        int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+        int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden;
         for (int b = 0; b < bs; b++) Arrays.fill(tp.dPrev, b * hidden + j0, b * hidden + j1, 0f);
         for (int g = 0; g < 4; g++) {
             kernels.gemmNN(bs, n, hidden, tp.dA[g], blk, hidden, whT[g], j0, hidden, tp.dPrev, j0, hidden);
         }
-        passStateGradient(tp.dPrev, t, j0, j1);
+    }
+
+    /** The initial state's gradient dH_{−1} = Σ_g dA_{0,g} W_hgᵀ, this part's columns. */
+    private void initialStateGradient(int part, int parts) {
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        recurrentStateGradient(0, j0, j1);
+        passStateGradient(((LstmTape) tape).dPrev, 0, j0, j1);
     }
 
     /** Over all steps at once: dW_hg += Σ_t H_{t−1}ᵀ dA_g, and each gate's input side (dW_xg, db_g, dX). */
