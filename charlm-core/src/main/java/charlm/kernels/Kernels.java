@@ -28,6 +28,12 @@ public interface Kernels {
     /** x[off .. off+len) = tanh(x) in place. */
     void tanh(float[] x, int off, int len);
 
+    /**
+     * x[off .. off+len) = σ(x) = (1 + tanh(x/2)) / 2 in place, on this kernel set's tanh, rounded as
+     * the three steps would be one after another: x·0.5, tanh, then ·0.5 and +0.5 (no fused multiply-add).
+     */
+    void sigmoid(float[] x, int off, int len);
+
     /** dA = dH ⊙ (1 − H²), the tanh derivative written through its output. */
     void tanhBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len);
 

@@ -56,6 +56,11 @@ public final class ReferenceKernels implements Kernels {
     }
 
     @Override
+    public void sigmoid(float[] x, int off, int len) {
+        for (int i = off; i < off + len; i++) x[i] = 0.5f * (float) Math.tanh(x[i] * 0.5f) + 0.5f;
+    }
+
+    @Override
     public void tanhBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len) {
         for (int i = 0; i < len; i++) {
             float y = h[hOff + i];

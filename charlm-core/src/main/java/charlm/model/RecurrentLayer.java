@@ -238,11 +238,9 @@ abstract class RecurrentLayer {
 
     private static final int TILE = 16;
 
-    /** σ(x) = (1 + tanh(x/2)) / 2 in place, on the fast tanh kernel. */
+    /** σ(x) = (1 + tanh(x/2)) / 2 in place, on the kernels' tanh, in one pass. */
     final void sigmoid(float[] x, int off, int len) {
-        for (int i = off; i < off + len; i++) x[i] *= 0.5f;
-        kernels.tanh(x, off, len);
-        for (int i = off; i < off + len; i++) x[i] = 0.5f * x[i] + 0.5f;
+        kernels.sigmoid(x, off, len);
     }
 
     /**

@@ -272,4 +272,33 @@ class VectorKernelsTest {
             }
         }
     }
+
+    /**
+     * σ on each kernel set is that set's tanh between x·0.5 and ·0.5 + 0.5, bit for bit (the cells'
+     * gates were computed in those three passes before the one-pass kernel), and the fast σ is within
+     * half the tanh tolerance of the reference's; only its range is touched.
+     */
+    @Test
+    void sigmoidIsTheHalvedTanhOfItsKernelSetInOnePass() {
+        Random rnd = new Random(17);
+        for (int len : new int[] {0, 1, 3, 15, 16, 17, 33, 512, 16384 + 5}) {
+            float[] x = random(len + 10, rnd);
+            for (int i = 0; i < x.length; i += 7) x[i] *= 40f; // some far into saturation
+            for (Kernels k : new Kernels[] {fast, ref}) {
+                float[] got = x.clone(), want = x.clone();
+                k.sigmoid(got, 3, len);
+                for (int i = 3; i < 3 + len; i++) want[i] *= 0.5f;
+                k.tanh(want, 3, len);
+                for (int i = 3; i < 3 + len; i++) want[i] = 0.5f * want[i] + 0.5f;
+                assertThat(got).as("%s sigmoid len %d", k.name(), len).isEqualTo(want);
+            }
+            float[] got = x.clone(), want = x.clone();
+            fast.sigmoid(got, 3, len);
+            ref.sigmoid(want, 3, len);
+            for (int i = 0; i < x.length; i++) {
+                if (i < 3 || i >= 3 + len) assertThat(got[i]).isEqualTo(x[i]);
+                else assertThat((double) got[i]).isCloseTo(want[i], offset(TANH_TOL));
+            }
+        }
+    }
 }
