@@ -46,6 +46,15 @@ public interface Kernels {
     /** y[yOff .. yOff+len) += x[xOff .. xOff+len): bias gradients and the scatter of a gather's gradient. */
     void add(float[] x, int xOff, float[] y, int yOff, int len);
 
+    /**
+     * The fp32 peak of the pool's threads together, in GFLOP/s, measured now with vector fused
+     * multiply-adds on registers (a few rounds of about 60 ms; see FmaPeak), or NaN where the Vector
+     * API module is not loaded. What {@code bench} divides its achieved rate by.
+     */
+    static double measuredPeakGflops(Workers workers) {
+        return KernelChoice.measuredPeak(workers);
+    }
+
     /** The kernels chosen by {@code -Dcharlm.kernels=vector|reference} (default vector where it loads). */
     static Kernels get() {
         return KernelChoice.CHOSEN;
