@@ -18,7 +18,9 @@ final class GruLayer extends RecurrentLayer {
     static final CellType TYPE = new CellType("gru", 1, false, GruLayer::new);
 
     private final Parameters.Tensor wXz, wHz, bZ, wXr, wHr, bR, wXh, wHh, bH;
-    private final float[] whzT, whrT, whhT; // (H, H) transposes for backward
+    private final Parameters.Tensor[] gatesW, candidateW; // {W_hz, W_hr} and {W_hh}, for the packing helpers
+    private final float[] gatesP, candidateP; // (2, H, H) and (H, H) in panels, refreshed at each forward over several steps
+    private final float[] gatesT, candidateT; // their transposes in panels, refreshed at each backward
 
     private final StepTask gatesTask = new StepTask(this::gates);
     private final StepTask candidateTask = new StepTask(this::candidate);
@@ -39,9 +41,12 @@ final class GruLayer extends RecurrentLayer {
         wXh = b.add(prefix + "W_xh", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
         wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bH = b.add(prefix + "b_h", Parameters.Role.BIAS, hidden);
-        whzT = new float[hidden * hidden];
-        whrT = new float[hidden * hidden];
-        whhT = new float[hidden * hidden];
+        gatesW = new Parameters.Tensor[] {wHz, wHr};
+        candidateW = new Parameters.Tensor[] {wHh};
+        gatesP = new float[2 * hidden * hidden];
+        candidateP = new float[hidden * hidden];
+        gatesT = new float[2 * hidden * hidden];
+        candidateT = new float[hidden * hidden];
     }
 
     static final class GruTape extends LayerTape {
@@ -82,6 +87,13 @@ final class GruLayer extends RecurrentLayer {
     }
 
     @Override
+    void packForward(int part, int parts) {
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        packColumns(gatesW, gatesP, j0, j1);
+        packColumns(candidateW, candidateP, j0, j1);
+    }
+
+    @Override
     void forward(int t) {
         runAt(gatesTask, t);
         runAt(candidateTask, t);
@@ -95,8 +107,16 @@ final class GruLayer extends RecurrentLayer {
         int blk = t * bs * hidden;          // step t's (B, H) block in the per-step arrays
         int prev = tp.h(t - 1, hidden);     // H_{t−1} in hAll
         float[] w = params.data;
-        kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHz.offset() + j0, hidden, tp.z, blk + j0, hidden);
-        kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHr.offset() + j0, hidden, tp.r, blk + j0, hidden);
+        if (packedForward) {
+            for (int jb = j0; jb < j1; jb += ALIGN) {
+                int wd = panelWidth(jb);
+                kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, gatesP, panel(2, 0, jb), wd, tp.z, blk + jb, hidden);
+                kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, gatesP, panel(2, 1, jb), wd, tp.r, blk + jb, hidden);
+            }
+        } else {
+            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHz.offset() + j0, hidden, tp.z, blk + j0, hidden);
+            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHr.offset() + j0, hidden, tp.r, blk + j0, hidden);
+        }
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0;
             sigmoid(tp.z, row, n);
@@ -113,7 +133,14 @@ final class GruLayer extends RecurrentLayer {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
-        kernels.gemmNN(bs, n, hidden, tp.rh, blk, hidden, params.data, wHh.offset() + j0, hidden, tp.hc, blk + j0, hidden);
+        if (packedForward) {
+            for (int jb = j0; jb < j1; jb += ALIGN) {
+                int wd = panelWidth(jb);
+                kernels.gemmNN(bs, wd, hidden, tp.rh, blk, hidden, candidateP, panel(1, 0, jb), wd, tp.hc, blk + jb, hidden);
+            }
+        } else {
+            kernels.gemmNN(bs, n, hidden, tp.rh, blk, hidden, params.data, wHh.offset() + j0, hidden, tp.hc, blk + j0, hidden);
+        }
         int out = tp.h(t, hidden);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0, hp = prev + b * hidden + j0, ho = out + b * hidden + j0;
@@ -141,9 +168,8 @@ final class GruLayer extends RecurrentLayer {
     /** W_hzᵀ, W_hrᵀ, W_hhᵀ, this part's rows, for the backward products of every step. */
     private void transposeRecurrentWeights(int part, int parts) {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
-        transpose(wHz, whzT, j0, j1);
-        transpose(wHr, whrT, j0, j1);
-        transpose(wHh, whhT, j0, j1);
+        packTransposed(gatesW, gatesT, j0, j1);
+        packTransposed(candidateW, candidateT, j0, j1);
     }
 
     /**
@@ -187,7 +213,10 @@ final class GruLayer extends RecurrentLayer {
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
         for (int b = 0; b < bs; b++) Arrays.fill(tp.dRH, b * hidden + j0, b * hidden + j1, 0f);
-        kernels.gemmNN(bs, n, hidden, tp.dAh, blk, hidden, whhT, j0, hidden, tp.dRH, j0, hidden);
+        for (int jb = j0; jb < j1; jb += ALIGN) {
+            int wd = panelWidth(jb);
+            kernels.gemmNN(bs, wd, hidden, tp.dAh, blk, hidden, candidateT, panel(1, 0, jb), wd, tp.dRH, jb, hidden);
+        }
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden, hp = prev + b * hidden, s = b * hidden;
             for (int j = j0; j < j1; j++) {
@@ -207,8 +236,11 @@ final class GruLayer extends RecurrentLayer {
         GruTape tp = (GruTape) tape;
         int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden;
-        kernels.gemmNN(bs, n, hidden, tp.dAz, blk, hidden, whzT, j0, hidden, tp.dPrev, j0, hidden);
-        kernels.gemmNN(bs, n, hidden, tp.dAr, blk, hidden, whrT, j0, hidden, tp.dPrev, j0, hidden);
+        for (int jb = j0; jb < j1; jb += ALIGN) {
+            int wd = panelWidth(jb);
+            kernels.gemmNN(bs, wd, hidden, tp.dAz, blk, hidden, gatesT, panel(2, 0, jb), wd, tp.dPrev, jb, hidden);
+            kernels.gemmNN(bs, wd, hidden, tp.dAr, blk, hidden, gatesT, panel(2, 1, jb), wd, tp.dPrev, jb, hidden);
+        }
         passStateGradient(tp.dPrev, t, j0, j1);
     }
 

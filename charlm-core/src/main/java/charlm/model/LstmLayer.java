@@ -17,7 +17,8 @@ final class LstmLayer extends RecurrentLayer {
     private static final int I = 0, F = 1, O = 2, C = 3; // input, forget, output gate; candidate
 
     private final Parameters.Tensor[] wx = new Parameters.Tensor[4], wh = new Parameters.Tensor[4], bias = new Parameters.Tensor[4];
-    private final float[][] whT = new float[4][]; // (H, H) transposes for backward
+    private final float[] whP; // (4, H, H): W_hi, W_hf, W_ho, W_hc in panels, refreshed at each forward over several steps
+    private final float[] whT; // (4, H, H): their transposes in panels, refreshed at each backward
 
     private final StepTask forwardStepTask = new StepTask(this::forwardStep);
     private final StepTask backwardStepTask = new StepTask(this::backwardStep);
@@ -39,7 +40,8 @@ final class LstmLayer extends RecurrentLayer {
         wx[C] = b.add(prefix + "W_xc", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
         wh[C] = b.add(prefix + "W_hc", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bias[C] = b.add(prefix + "b_c", Parameters.Role.BIAS, hidden);
-        for (int g = 0; g < 4; g++) whT[g] = new float[hidden * hidden];
+        whP = new float[4 * hidden * hidden];
+        whT = new float[4 * hidden * hidden];
     }
 
     static final class LstmTape extends LayerTape {
@@ -90,6 +92,11 @@ final class LstmLayer extends RecurrentLayer {
     }
 
     @Override
+    void packForward(int part, int parts) {
+        packColumns(wh, whP, columnStart(part, parts), columnEnd(part, parts));
+    }
+
+    @Override
     void forward(int t) {
         runAt(forwardStepTask, t);
     }
@@ -103,8 +110,17 @@ final class LstmLayer extends RecurrentLayer {
         int prev = tp.h(t - 1, hidden);
         float[] w = params.data;
         float[] gi = tp.gate[I], gf = tp.gate[F], go = tp.gate[O], gc = tp.gate[C];
-        for (int g = 0; g < 4; g++) {
-            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wh[g].offset() + j0, hidden, tp.gate[g], blk + j0, hidden);
+        if (packedForward) {
+            for (int jb = j0; jb < j1; jb += ALIGN) {
+                int wd = panelWidth(jb);
+                for (int g = 0; g < 4; g++) {
+                    kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, whP, panel(4, g, jb), wd, tp.gate[g], blk + jb, hidden);
+                }
+            }
+        } else {
+            for (int g = 0; g < 4; g++) {
+                kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wh[g].offset() + j0, hidden, tp.gate[g], blk + j0, hidden);
+            }
         }
         int out = tp.h(t, hidden);
         for (int b = 0; b < bs; b++) {
@@ -147,10 +163,9 @@ final class LstmLayer extends RecurrentLayer {
         workers.run(weightGradientsTask);
     }
 
-    /** W_hgᵀ of every gate, this part's rows, for the backward products of every step. */
+    /** W_hgᵀ of every gate in panels, this part's rows, for the backward products of every step. */
     private void transposeRecurrentWeights(int part, int parts) {
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
-        for (int g = 0; g < 4; g++) transpose(wh[g], whT[g], j0, j1);
+        packTransposed(wh, whT, columnStart(part, parts), columnEnd(part, parts));
     }
 
     /** Step t of backward, this part's columns: dH_t += Σ_g dA_{t+1,g} W_hgᵀ, then the cell's own part. */
@@ -199,11 +214,14 @@ final class LstmLayer extends RecurrentLayer {
      */
     private void recurrentStateGradient(int t, int j0, int j1) {
         LstmTape tp = (LstmTape) tape;
-        int bs = tp.batchSize, n = j1 - j0;
+        int bs = tp.batchSize;
         int blk = t * bs * hidden;
         for (int b = 0; b < bs; b++) Arrays.fill(tp.dPrev, b * hidden + j0, b * hidden + j1, 0f);
-        for (int g = 0; g < 4; g++) {
-            kernels.gemmNN(bs, n, hidden, tp.dA[g], blk, hidden, whT[g], j0, hidden, tp.dPrev, j0, hidden);
+        for (int jb = j0; jb < j1; jb += ALIGN) {
+            int wd = panelWidth(jb);
+            for (int g = 0; g < 4; g++) {
+                kernels.gemmNN(bs, wd, hidden, tp.dA[g], blk, hidden, whT, panel(4, g, jb), wd, tp.dPrev, jb, hidden);
+            }
         }
     }
 

@@ -47,7 +47,10 @@ abstract class RecurrentLayer {
     int hInState;       // where this layer's h (B, H) starts in state, dStateOut and dStateIn
     int cInState;       // where its c (B, H) starts, for a cell with two state slots
 
-    private final Workers.Task projectTask = this::projectInputs;
+    /** Whether this forward pass reads the recurrent weights from the panels {@link #packForward} made. */
+    boolean packedForward;
+
+    private final Workers.Task prepareTask = this::prepare;
 
     RecurrentLayer(Setup s) {
         this.inputs = s.inputs();
@@ -72,10 +75,22 @@ abstract class RecurrentLayer {
         int bh = tape.batchSize * hidden;
         System.arraycopy(state, hInState, tape.hAll, 0, bh);
         loadCell();
-        if (!gathersInStep()) workers.run(projectTask);
+        // One step alone (a Stepper's) reads W_h* in place: packing would cost as much as the step.
+        packedForward = tape.numSteps > 1;
+        if (!gathersInStep() || packedForward) workers.run(prepareTask);
         for (int t = 0; t < tape.numSteps; t++) forward(t);
         System.arraycopy(tape.hAll, tape.h(tape.numSteps - 1, hidden), state, hInState, bh);
         saveCell();
+    }
+
+    /** Before the steps: the input projection (this part's rows) and the weights' panels (its columns). */
+    private void prepare(int part, int parts) {
+        if (!gathersInStep()) projectInputs(part, parts);
+        if (packedForward) packForward(part, parts);
+    }
+
+    /** Packs this part's columns of the recurrent weights into panels (see {@link #packColumns}); none by default. */
+    void packForward(int part, int parts) {
     }
 
     /**
@@ -216,27 +231,68 @@ abstract class RecurrentLayer {
         kernels.gemmTN(i1 - i0, hidden, rows(), prev, prevOff + i0, hidden, dA, 0, hidden, params.grad, wh.offset() + i0 * hidden, hidden);
     }
 
-    /**
-     * Rows [j0, j1) of Wᵀ (H, H) into dst, for the recurrence's backward products, in 16 × 16 tiles:
-     * a tile's 16 source lines and 16 destination lines (64 bytes each, whole cache lines) stay in
-     * L1, where a whole column of W (rows 2 KB apart) would miss on every element. Measured on one
-     * core, H = 512: 195 µs, against 240 µs with 8-row strips.
+    private static final int TILE = 16;
+
+    // ------------------------------------------------------------------ packed panels
+
+    /*
+     * A step's products read, for the 64 columns a part owns, a (H, 64) block of each of G weights. In
+     * place such a block is 256 bytes of each 2 KB row (H = 512): rows a power of two apart, so the
+     * 512 rows of a block fall on an eighth of the L2's sets, and the blocks of one thread's four parts
+     * and four gates overflow those sets' 16 ways while most of the cache stays empty. Packed, each
+     * block of each weight is one contiguous (H, w) panel, read front to back:
+     *   W_g[p, jb + u] at jb·G·H + g·H·w + p·w + u,  w = min(64, H − jb), jb a multiple of 64.
+     * The packed backward weights hold W_gᵀ the same way: W_g[jb + u, p] at that place. A panel is
+     * made by the part that reads it, so it is made in the L2 of the core that will use it. The sums
+     * are the kernels' own, so nothing changes but where the numbers are read from.
      */
-    final void transpose(Parameters.Tensor w, float[] dst, int j0, int j1) {
+
+    /** Offset of gate g's panel of the block at column jb, in panels of G weights. */
+    final int panel(int gates, int g, int jb) {
+        return jb * gates * hidden + g * hidden * panelWidth(jb);
+    }
+
+    /** Width, and leading dimension, of the panels of the block at column jb. */
+    final int panelWidth(int jb) {
+        return Math.min(ALIGN, hidden - jb);
+    }
+
+    /** Columns [j0, j1) of each (H, H) weight in w into panels in dst. */
+    final void packColumns(Parameters.Tensor[] w, float[] dst, int j0, int j1) {
         float[] d = params.data;
-        int off = w.offset();
-        for (int i0 = 0; i0 < hidden; i0 += TILE) {
-            int i1 = Math.min(i0 + TILE, hidden);
-            for (int jt = j0; jt < j1; jt += TILE) {
-                int jEnd = Math.min(jt + TILE, j1);
-                for (int j = jt; j < jEnd; j++) {
-                    for (int i = i0; i < i1; i++) dst[j * hidden + i] = d[off + i * hidden + j];
-                }
+        for (int jb = j0; jb < j1; jb += ALIGN) {
+            int wd = panelWidth(jb);
+            for (int g = 0; g < w.length; g++) {
+                int src = w[g].offset() + jb, out = panel(w.length, g, jb);
+                for (int p = 0; p < hidden; p++) System.arraycopy(d, src + p * hidden, dst, out + p * wd, wd);
             }
         }
     }
 
-    private static final int TILE = 16;
+    /**
+     * Rows [j0, j1) of each (H, H) weight in w, transposed, into panels in dst: the backward
+     * products' W_gᵀ. In 16 × 16 tiles: a tile's 16 source lines and 16 destination lines (64 bytes
+     * each, whole cache lines) stay in L1, where a whole column of W (rows 2 KB apart) would miss on
+     * every element (a plain transpose, H = 512, one core: 195 µs tiled against 240 with 8-row strips).
+     */
+    final void packTransposed(Parameters.Tensor[] w, float[] dst, int j0, int j1) {
+        float[] d = params.data;
+        for (int jb = j0; jb < j1; jb += ALIGN) {
+            int wd = panelWidth(jb);
+            for (int g = 0; g < w.length; g++) {
+                int off = w[g].offset(), out = panel(w.length, g, jb);
+                for (int p0 = 0; p0 < hidden; p0 += TILE) {
+                    int p1 = Math.min(p0 + TILE, hidden);
+                    for (int u0 = 0; u0 < wd; u0 += TILE) {
+                        int u1 = Math.min(u0 + TILE, wd);
+                        for (int p = p0; p < p1; p++) {
+                            for (int u = u0; u < u1; u++) dst[out + p * wd + u] = d[off + (jb + u) * hidden + p];
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /** σ(x) = (1 + tanh(x/2)) / 2 in place, on the kernels' tanh, in one pass. */
     final void sigmoid(float[] x, int off, int len) {

@@ -13,7 +13,9 @@ final class RnnLayer extends RecurrentLayer {
 
     private final Activation activation;
     private final Parameters.Tensor wXh, wHh, bH;
-    private final float[] whhT; // (H, H) W_hh transposed, refreshed at each backward
+    private final Parameters.Tensor[] recurrent; // {W_hh}, for the packing helpers
+    private final float[] whhP; // (H, H) W_hh in panels, refreshed at each forward over several steps
+    private final float[] whhT; // (H, H) W_hhᵀ in panels, refreshed at each backward
 
     private final StepTask forwardStepTask = new StepTask(this::forwardStep);
     private final StepTask backwardStepTask = new StepTask(this::backwardStep);
@@ -27,6 +29,8 @@ final class RnnLayer extends RecurrentLayer {
         wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bH = b.add(prefix + "b_h", Parameters.Role.BIAS, hidden);
         activation = s.activation();
+        recurrent = new Parameters.Tensor[] {wHh};
+        whhP = new float[hidden * hidden];
         whhT = new float[hidden * hidden];
     }
 
@@ -59,6 +63,11 @@ final class RnnLayer extends RecurrentLayer {
     }
 
     @Override
+    void packForward(int part, int parts) {
+        packColumns(recurrent, whhP, columnStart(part, parts), columnEnd(part, parts));
+    }
+
+    @Override
     void forward(int t) {
         runAt(forwardStepTask, t);
     }
@@ -76,7 +85,14 @@ final class RnnLayer extends RecurrentLayer {
                 for (int j = j0; j < j1; j++) tp.hAll[row + j] = w[bH.offset() + j] + w[x + j];
             }
         }
-        kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, params.data, wHh.offset() + j0, hidden, tp.hAll, out + j0, hidden);
+        if (packedForward) {
+            for (int jb = j0; jb < j1; jb += ALIGN) {
+                int w = panelWidth(jb);
+                kernels.gemmNN(bs, w, hidden, tp.hAll, prev, hidden, whhP, panel(1, 0, jb), w, tp.hAll, out + jb, hidden);
+            }
+        } else {
+            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, params.data, wHh.offset() + j0, hidden, tp.hAll, out + j0, hidden);
+        }
         for (int b = 0; b < bs; b++) {
             if (activation == Activation.TANH) kernels.tanh(tp.hAll, out + b * hidden + j0, n);
             else kernels.relu(tp.hAll, out + b * hidden + j0, n);
@@ -93,9 +109,9 @@ final class RnnLayer extends RecurrentLayer {
         if (dStateIn != null) workers.run(initialStateTask);
     }
 
-    /** W_hhᵀ, this part's rows, for the backward products of every step. */
+    /** W_hhᵀ in panels, this part's rows, for the backward products of every step. */
     private void transposeRecurrentWeights(int part, int parts) {
-        transpose(wHh, whhT, columnStart(part, parts), columnEnd(part, parts));
+        packTransposed(recurrent, whhT, columnStart(part, parts), columnEnd(part, parts));
     }
 
     /**
@@ -110,7 +126,10 @@ final class RnnLayer extends RecurrentLayer {
         int block = t * bs * hidden;
         addFinalStateGradient(t, j0, j1);
         if (t < tp.numSteps - 1) {
-            kernels.gemmNN(bs, n, hidden, tp.dA, block + bs * hidden, hidden, whhT, j0, hidden, tp.dH, block + j0, hidden);
+            for (int jb = j0; jb < j1; jb += ALIGN) {
+                int w = panelWidth(jb);
+                kernels.gemmNN(bs, w, hidden, tp.dA, block + bs * hidden, hidden, whhT, panel(1, 0, jb), w, tp.dH, block + jb, hidden);
+            }
         }
         int h = tp.h(t, hidden);
         for (int b = 0; b < bs; b++) {
@@ -134,6 +153,9 @@ final class RnnLayer extends RecurrentLayer {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int s = hInState;
         for (int b = 0; b < bs; b++) Arrays.fill(dStateIn, s + b * hidden + j0, s + b * hidden + j1, 0f);
-        kernels.gemmNN(bs, n, hidden, tp.dA, 0, hidden, whhT, j0, hidden, dStateIn, s + j0, hidden);
+        for (int jb = j0; jb < j1; jb += ALIGN) {
+            int w = panelWidth(jb);
+            kernels.gemmNN(bs, w, hidden, tp.dA, 0, hidden, whhT, panel(1, 0, jb), w, dStateIn, s + jb, hidden);
+        }
     }
 }
