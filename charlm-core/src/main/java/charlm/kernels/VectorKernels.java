@@ -197,8 +197,47 @@ final class VectorKernels implements Kernels {
             packRowStrips(rows, k, a, aOff + g, lda, pa);
             for (int j = 0; j < n; j += TN_COLS) {
                 for (int p = 0; p < k; p++) System.arraycopy(b, bOff + j + p * ldb, pb, p * TN_COLS, TN_COLS);
-                packedBlocks(rows, k, pa, pb, c, cOff + g * ldc + j, ldc);
+                packedBlocks(rows, k, pa, pb, 0, c, cOff + g * ldc + j, ldc);
             }
+        }
+    }
+
+    @Override
+    public int panelWidth() {
+        return TN_COLS;
+    }
+
+    /**
+     * gemmTN on B already in panels: the rows of A packed as in {@link #transposedBlocks}, each full
+     * panel of B read where it lies; narrow panels, leftover rows and short k by the general block
+     * (a panel is B with ldb = its width). Every element is the same chain as gemmTN's.
+     */
+    @Override
+    public void gemmTNPanels(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int ldc) {
+        int m8 = m - m % TN_ROWS, n2 = n - n % TN_COLS;
+        if (k >= TN_MIN_K && m8 > 0 && n2 > 0) {
+            float[][] packs = TN_PACKS.get();
+            int rowsPerGroup = Math.min(m8, TN_GROUP);
+            if (packs[0].length < rowsPerGroup * k) packs[0] = new float[rowsPerGroup * k];
+            float[] pa = packs[0];
+            for (int g = 0; g < m8; g += TN_GROUP) {
+                int rows = Math.min(TN_GROUP, m8 - g);
+                packRowStrips(rows, k, a, aOff + g, lda, pa);
+                for (int j = 0; j < n2; j += TN_COLS) packedBlocks(rows, k, pa, b, bOff + j * k, c, cOff + g * ldc + j, ldc);
+            }
+            if (n2 < n) blockedProduct(m8, n - n2, k, a, aOff, 1, lda, b, bOff + n2 * k, n - n2, c, cOff + n2, ldc);
+            if (m8 < m) panelProducts(m - m8, n, k, a, aOff + m8, lda, b, bOff, c, cOff + m8 * ldc, ldc);
+        } else {
+            panelProducts(m, n, k, a, aOff, lda, b, bOff, c, cOff, ldc);
+        }
+    }
+
+    /** Aᵀ B panel by panel with the general block: each panel is a (k, width) B of its own. */
+    private static void panelProducts(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
+                                      float[] c, int cOff, int ldc) {
+        for (int q0 = 0; q0 < n; q0 += TN_COLS) {
+            int width = Math.min(TN_COLS, n - q0);
+            blockedProduct(m, width, k, a, aOff, 1, lda, b, bOff + q0 * k, width, c, cOff + q0, ldc);
         }
     }
 
@@ -211,13 +250,13 @@ final class VectorKernels implements Kernels {
     }
 
     /** C(rows, 2L) += the packed strips times the packed panel, 8 rows by 2 vectors at a time. */
-    private static void packedBlocks(int rows, int k, float[] pa, float[] pb, float[] c, int cOff, int ldc) {
+    private static void packedBlocks(int rows, int k, float[] pa, float[] pb, int pbOff, float[] c, int cOff, int ldc) {
         for (int i = 0; i < rows; i += TN_ROWS) {
             FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
             FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
             int ai = i * k;
             for (int p = 0; p < k; p++) {
-                int bp = p * TN_COLS, ap = ai + p * TN_ROWS;
+                int bp = pbOff + p * TN_COLS, ap = ai + p * TN_ROWS;
                 FloatVector b0 = FloatVector.fromArray(S, pb, bp);
                 FloatVector b1 = FloatVector.fromArray(S, pb, bp + L);
                 FloatVector x = FloatVector.broadcast(S, pa[ap]);

@@ -52,6 +52,7 @@ final class GruLayer extends RecurrentLayer {
     static final class GruTape extends LayerTape {
         final float[] z, r, hc, rh;    // (T, B, H): gates after σ, candidate after tanh, R ⊙ H_{t−1}
         final float[] dAz, dAr, dAh;   // (T, B, H)
+        final float[] dAP;             // (3, T·B, H): dA_z, dA_r, dA_h in column panels, for dW
         final float[] dPrev, dRH;      // (B, H) per-step scratch
 
         GruTape(int batchSize, int numSteps, int hidden) {
@@ -64,6 +65,7 @@ final class GruLayer extends RecurrentLayer {
             dAz = new float[n];
             dAr = new float[n];
             dAh = new float[n];
+            dAP = new float[3 * n];
             dPrev = new float[batchSize * hidden];
             dRH = new float[batchSize * hidden];
         }
@@ -198,6 +200,9 @@ final class GruLayer extends RecurrentLayer {
                 tp.dPrev[b * hidden + j] = dh * z;
             }
         }
+        int n = bs * hidden * tp.numSteps;
+        packStepRows(tp.dAz, t, j0, j1, tp.dAP, 0);
+        packStepRows(tp.dAh, t, j0, j1, tp.dAP, 2 * n);
     }
 
     /**
@@ -225,6 +230,7 @@ final class GruLayer extends RecurrentLayer {
                 tp.dPrev[s + j] += drh * r;
             }
         }
+        packStepRows(tp.dAr, t, j0, j1, tp.dAP, bs * hidden * tp.numSteps);
     }
 
     /**
@@ -255,11 +261,12 @@ final class GruLayer extends RecurrentLayer {
      */
     private void weightGradients(int part, int parts) {
         GruTape tp = (GruTape) tape;
-        recurrentGradient(tp.hAll, 0, tp.dAz, wHz, part, parts);
-        recurrentGradient(tp.hAll, 0, tp.dAr, wHr, part, parts);
-        recurrentGradient(tp.rh, 0, tp.dAh, wHh, part, parts);
-        inputGradients(tp.dAz, wXz, bZ, part, parts);
-        inputGradients(tp.dAr, wXr, bR, part, parts);
-        inputGradients(tp.dAh, wXh, bH, part, parts);
+        int n = rows() * hidden;
+        recurrentGradient(tp.hAll, 0, tp.dAP, 0, wHz, part, parts);
+        recurrentGradient(tp.hAll, 0, tp.dAP, n, wHr, part, parts);
+        recurrentGradient(tp.rh, 0, tp.dAP, 2 * n, wHh, part, parts);
+        inputGradients(tp.dAz, tp.dAP, 0, wXz, bZ, part, parts);
+        inputGradients(tp.dAr, tp.dAP, n, wXr, bR, part, parts);
+        inputGradients(tp.dAh, tp.dAP, 2 * n, wXh, bH, part, parts);
     }
 }

@@ -47,6 +47,7 @@ final class LstmLayer extends RecurrentLayer {
     static final class LstmTape extends LayerTape {
         final float[][] gate = new float[4][];  // (T, B, H): I, F, O after σ; C̃ after tanh
         final float[][] dA = new float[4][];    // (T, B, H)
+        final float[] dAP;                      // (4, T·B, H): each gate's dA in column panels, for dW
         final float[] cAll;                     // (T+1, B, H): block 0 is the initial C
         final float[] tanhC;                    // (T, B, H)
         final float[] dC, dPrev;                // (B, H) carried cell gradient; scratch
@@ -58,6 +59,7 @@ final class LstmLayer extends RecurrentLayer {
                 gate[g] = new float[n];
                 dA[g] = new float[n];
             }
+            dAP = new float[4 * n];
             cAll = new float[n + batchSize * hidden];
             tanhC = new float[n];
             dC = new float[batchSize * hidden];
@@ -206,6 +208,8 @@ final class LstmLayer extends RecurrentLayer {
                 dAc[row + j] = dCand * (1f - c * c);
             }
         }
+        int n = bs * hidden * tp.numSteps;
+        for (int g = 0; g < 4; g++) packStepRows(tp.dA[g], t, j0, j1, tp.dAP, g * n);
     }
 
     /**
@@ -236,8 +240,9 @@ final class LstmLayer extends RecurrentLayer {
     private void weightGradients(int part, int parts) {
         LstmTape tp = (LstmTape) tape;
         for (int g = 0; g < 4; g++) {
-            recurrentGradient(tp.hAll, 0, tp.dA[g], wh[g], part, parts);
-            inputGradients(tp.dA[g], wx[g], bias[g], part, parts);
+            int n = rows() * hidden;
+            recurrentGradient(tp.hAll, 0, tp.dAP, g * n, wh[g], part, parts);
+            inputGradients(tp.dA[g], tp.dAP, g * n, wx[g], bias[g], part, parts);
         }
     }
 }

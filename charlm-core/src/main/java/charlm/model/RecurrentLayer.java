@@ -225,6 +225,50 @@ abstract class RecurrentLayer {
         }
     }
 
+    /**
+     * As {@link #inputGradients(float[], Parameters.Tensor, Parameters.Tensor, int, int)}, with dA
+     * also in panels (see {@link #packStepRows}): dW_xg is then split over its rows, each part reading
+     * the shared panels, so no thread copies dA for itself.
+     */
+    final void inputGradients(float[] dA, float[] dAPanels, int pOff, Parameters.Tensor wx, Parameters.Tensor b, int part, int parts) {
+        if (tokenInput) {
+            inputGradients(dA, wx, b, part, parts);
+            return;
+        }
+        float[] g = params.grad;
+        int rows = rows();
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        for (int r = 0; r < rows; r++) kernels.add(dA, r * hidden + j0, g, b.offset() + j0, j1 - j0);
+        int i0 = rowStart(part, parts, inputs), i1 = rowEnd(part, parts, inputs);
+        kernels.gemmTNPanels(i1 - i0, hidden, rows, xs, xsOff + i0, inputs, dAPanels, pOff, g, wx.offset() + i0 * hidden, hidden);
+        if (dxs != null) {
+            int r0 = rowStart(part, parts, rows), r1 = rowEnd(part, parts, rows);
+            kernels.gemmNT(r1 - r0, inputs, hidden, dA, r0 * hidden, hidden, params.data, wx.offset(), hidden, dxs, r0 * inputs, inputs);
+        }
+    }
+
+    /** As {@link #recurrentGradient(float[], int, float[], Parameters.Tensor, int, int)}, with dA in panels. */
+    final void recurrentGradient(float[] prev, int prevOff, float[] dAPanels, int pOff, Parameters.Tensor wh, int part, int parts) {
+        int i0 = rowStart(part, parts, hidden), i1 = rowEnd(part, parts, hidden);
+        kernels.gemmTNPanels(i1 - i0, hidden, rows(), prev, prevOff + i0, hidden, dAPanels, pOff, params.grad, wh.offset() + i0 * hidden, hidden);
+    }
+
+    /**
+     * Step t's rows of dA, columns [j0, j1), also into panels for the weight gradients
+     * (Kernels#gemmTNPanels, k = T·B rows): written by the part that has just computed them, while
+     * they are in its L1, instead of by every thread for itself later.
+     */
+    final void packStepRows(float[] dA, int t, int j0, int j1, float[] panels, int pOff) {
+        int w = kernels.panelWidth(), bs = tape.batchSize, k = rows();
+        for (int q0 = j0; q0 < j1; q0 += w) {
+            int width = Math.min(w, hidden - q0), panel = pOff + q0 * k;
+            for (int b = 0; b < bs; b++) {
+                int r = t * bs + b;
+                System.arraycopy(dA, r * hidden + q0, panels, panel + r * width, width);
+            }
+        }
+    }
+
     /** dW_hg += Σ_t P_tᵀ dA_t with P = the previous states (or R ⊙ H for the GRU's candidate), this part's rows of dW. */
     final void recurrentGradient(float[] prev, int prevOff, float[] dA, Parameters.Tensor wh, int part, int parts) {
         int i0 = rowStart(part, parts, hidden), i1 = rowEnd(part, parts, hidden);

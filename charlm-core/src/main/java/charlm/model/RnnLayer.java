@@ -35,11 +35,13 @@ final class RnnLayer extends RecurrentLayer {
     }
 
     static final class RnnTape extends LayerTape {
-        final float[] dA; // (T, B, H) gradient of the pre-activation
+        final float[] dA;  // (T, B, H) gradient of the pre-activation
+        final float[] dAP; // (T·B, H) the same in column panels, for dW
 
         RnnTape(int batchSize, int numSteps, int hidden) {
             super(batchSize, numSteps, hidden);
             dA = new float[numSteps * batchSize * hidden];
+            dAP = new float[dA.length];
         }
     }
 
@@ -137,13 +139,14 @@ final class RnnLayer extends RecurrentLayer {
             if (activation == Activation.TANH) kernels.tanhBackward(tp.dH, block + row, tp.hAll, h + row, tp.dA, block + row, n);
             else kernels.reluBackward(tp.dH, block + row, tp.hAll, h + row, tp.dA, block + row, n);
         }
+        packStepRows(tp.dA, t, j0, j1, tp.dAP, 0);
     }
 
     /** Over all steps at once: dW_hh += Σ_t H_{t−1}ᵀ dA_t, dW_xh += Σ_t X_tᵀ dA_t, db_h += Σ_t dA_t, dX_t = dA_t W_xhᵀ. */
     private void weightGradients(int part, int parts) {
         RnnTape tp = (RnnTape) tape;
-        recurrentGradient(tp.hAll, 0, tp.dA, wHh, part, parts);
-        inputGradients(tp.dA, wXh, bH, part, parts);
+        recurrentGradient(tp.hAll, 0, tp.dAP, 0, wHh, part, parts);
+        inputGradients(tp.dA, tp.dAP, 0, wXh, bH, part, parts);
     }
 
     /** The initial state's gradient: dH_{−1} = dA_0 W_hhᵀ, this part's columns. */
