@@ -104,13 +104,15 @@ final class GruLayer extends RecurrentLayer {
     /** Z_t, R_t and R_t ⊙ H_{t−1}, this part's columns. */
     private void gates(int t, int part, int parts) {
         GruTape tp = (GruTape) tape;
+        part = stepPart(part, parts, t);
         int bs = tp.batchSize;
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;          // step t's (B, H) block in the per-step arrays
         int prev = tp.h(t - 1, hidden);     // H_{t−1} in hAll
         float[] w = params.data;
         if (packedForward) {
-            for (int jb = j0; jb < j1; jb += ALIGN) {
+            for (int q = 0; q < blocks(j0, j1); q++) {
+                int jb = blockAt(j0, j1, q, t);
                 int wd = panelWidth(jb);
                 kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, gatesP, panel(2, 0, jb), wd, tp.z, blk + jb, hidden);
                 kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, gatesP, panel(2, 1, jb), wd, tp.r, blk + jb, hidden);
@@ -131,12 +133,14 @@ final class GruLayer extends RecurrentLayer {
     /** H̃_t and H_t, this part's columns. */
     private void candidate(int t, int part, int parts) {
         GruTape tp = (GruTape) tape;
+        part = stepPart(part, parts, t);
         int bs = tp.batchSize;
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
         if (packedForward) {
-            for (int jb = j0; jb < j1; jb += ALIGN) {
+            for (int q = 0; q < blocks(j0, j1); q++) {
+                int jb = blockAt(j0, j1, q, t);
                 int wd = panelWidth(jb);
                 kernels.gemmNN(bs, wd, hidden, tp.rh, blk, hidden, candidateP, panel(1, 0, jb), wd, tp.hc, blk + jb, hidden);
             }
@@ -184,6 +188,7 @@ final class GruLayer extends RecurrentLayer {
      */
     private void gateGradients(int t, int part, int parts) {
         GruTape tp = (GruTape) tape;
+        part = stepPart(part, parts, t);
         int bs = tp.batchSize;
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         int blk = t * bs * hidden;
@@ -213,12 +218,14 @@ final class GruLayer extends RecurrentLayer {
      */
     private void resetGradient(int t, int part, int parts) {
         GruTape tp = (GruTape) tape;
+        part = stepPart(part, parts, t);
         int bs = tp.batchSize;
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
         for (int b = 0; b < bs; b++) Arrays.fill(tp.dRH, b * hidden + j0, b * hidden + j1, 0f);
-        for (int jb = j0; jb < j1; jb += ALIGN) {
+        for (int q = 0; q < blocks(j0, j1); q++) {
+            int jb = blockAt(j0, j1, q, t);
             int wd = panelWidth(jb);
             kernels.gemmNN(bs, wd, hidden, tp.dAh, blk, hidden, candidateT, panel(1, 0, jb), wd, tp.dRH, jb, hidden);
         }
@@ -242,7 +249,8 @@ final class GruLayer extends RecurrentLayer {
         GruTape tp = (GruTape) tape;
         int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden;
-        for (int jb = j0; jb < j1; jb += ALIGN) {
+        for (int q = 0; q < blocks(j0, j1); q++) {
+            int jb = blockAt(j0, j1, q, t);
             int wd = panelWidth(jb);
             kernels.gemmNN(bs, wd, hidden, tp.dAz, blk, hidden, gatesT, panel(2, 0, jb), wd, tp.dPrev, jb, hidden);
             kernels.gemmNN(bs, wd, hidden, tp.dAr, blk, hidden, gatesT, panel(2, 1, jb), wd, tp.dPrev, jb, hidden);

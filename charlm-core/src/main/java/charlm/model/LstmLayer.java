@@ -107,15 +107,19 @@ final class LstmLayer extends RecurrentLayer {
     private void forwardStep(int t, int part, int parts) {
         LstmTape tp = (LstmTape) tape;
         int bs = tp.batchSize;
+        part = stepPart(part, parts, t);
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
         float[] w = params.data;
         float[] gi = tp.gate[I], gf = tp.gate[F], go = tp.gate[O], gc = tp.gate[C];
         if (packedForward) {
-            for (int jb = j0; jb < j1; jb += ALIGN) {
+            boolean back = (t & 1) == 1;
+            for (int q = 0; q < blocks(j0, j1); q++) {
+                int jb = blockAt(j0, j1, q, t);
                 int wd = panelWidth(jb);
-                for (int g = 0; g < 4; g++) {
+                for (int gg = 0; gg < 4; gg++) {
+                    int g = back ? 3 - gg : gg; // each gate has its own output: any order
                     kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, whP, panel(4, g, jb), wd, tp.gate[g], blk + jb, hidden);
                 }
             }
@@ -173,6 +177,7 @@ final class LstmLayer extends RecurrentLayer {
     /** Step t of backward, this part's columns: dH_t += Σ_g dA_{t+1,g} W_hgᵀ, then the cell's own part. */
     private void backwardStep(int t, int part, int parts) {
         LstmTape tp = (LstmTape) tape;
+        part = stepPart(part, parts, t);
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         if (t < tp.numSteps - 1) {
             recurrentStateGradient(t + 1, j0, j1);
@@ -221,9 +226,10 @@ final class LstmLayer extends RecurrentLayer {
         int bs = tp.batchSize;
         int blk = t * bs * hidden;
         for (int b = 0; b < bs; b++) Arrays.fill(tp.dPrev, b * hidden + j0, b * hidden + j1, 0f);
-        for (int jb = j0; jb < j1; jb += ALIGN) {
+        for (int q = 0; q < blocks(j0, j1); q++) {
+            int jb = blockAt(j0, j1, q, t);
             int wd = panelWidth(jb);
-            for (int g = 0; g < 4; g++) {
+            for (int g = 0; g < 4; g++) { // in order: they add into the same dPrev
                 kernels.gemmNN(bs, wd, hidden, tp.dA[g], blk, hidden, whT, panel(4, g, jb), wd, tp.dPrev, jb, hidden);
             }
         }

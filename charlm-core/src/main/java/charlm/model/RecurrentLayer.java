@@ -169,6 +169,33 @@ abstract class RecurrentLayer {
         return Workers.end(part, parts, hidden, ALIGN);
     }
 
+    /*
+     * Serpentine order. One thread's share of a step's weights is about its L2 (the LSTM's four
+     * W_h* at H = 512: 2 MB of panels per thread, its L2 is 2 MB), and a cache walked in the same
+     * order at every step keeps nothing when the data is a little larger than it: each line is
+     * evicted just before it is read again. Walking the blocks the other way round on every other
+     * step reads first what was read last, still in the cache. Which columns a part computes, and
+     * how, does not change, so neither do the results.
+     */
+
+    /** The part whose columns to work on at step t: on odd steps each thread takes its own parts in reverse. */
+    final int stepPart(int part, int parts, int t) {
+        int threads = workers.parts();
+        if ((t & 1) == 0 || parts % threads != 0) return part;
+        int per = parts / threads, base = part - part % per;
+        return base + per - 1 - (part - base);
+    }
+
+    /** The number of 64-column blocks in [j0, j1). */
+    static int blocks(int j0, int j1) {
+        return (j1 - j0 + ALIGN - 1) / ALIGN;
+    }
+
+    /** The first column of the q-th block of [j0, j1) at step t: counted from the end on odd steps. */
+    static int blockAt(int j0, int j1, int q, int t) {
+        return j0 + ((t & 1) == 0 ? q : blocks(j0, j1) - 1 - q) * ALIGN;
+    }
+
     /** This part's rows of n start here. */
     static int rowStart(int part, int parts, int n) {
         return Workers.start(part, parts, n, 1);
