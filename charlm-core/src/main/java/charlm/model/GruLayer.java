@@ -21,6 +21,7 @@ final class GruLayer extends RecurrentLayer {
     private final Parameters.Tensor[] gatesW, candidateW; // {W_hz, W_hr} and {W_hh}, for the packing helpers
     private final float[] gatesP, candidateP; // (2, H, H) and (H, H) in panels, refreshed at each forward over several steps
     private final float[] gatesT, candidateT; // their transposes in panels, refreshed at each backward
+    private final float[] wxT; // (3, H, D): W_xzᵀ, W_xrᵀ, W_xhᵀ for dX, refreshed at each backward; null on token input
 
     private final StepTask gatesTask = new StepTask(this::gates);
     private final StepTask candidateTask = new StepTask(this::candidate);
@@ -47,6 +48,7 @@ final class GruLayer extends RecurrentLayer {
         candidateP = new float[hidden * hidden];
         gatesT = new float[2 * hidden * hidden];
         candidateT = new float[hidden * hidden];
+        wxT = tokenInput ? null : new float[3 * hidden * inputs];
     }
 
     static final class GruTape extends LayerTape {
@@ -176,6 +178,11 @@ final class GruLayer extends RecurrentLayer {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         packTransposed(gatesW, gatesT, j0, j1);
         packTransposed(candidateW, candidateT, j0, j1);
+        if (wxT != null) {
+            transposeInput(wXz, wxT, 0, j0, j1);
+            transposeInput(wXr, wxT, hidden * inputs, j0, j1);
+            transposeInput(wXh, wxT, 2 * hidden * inputs, j0, j1);
+        }
     }
 
     /**
@@ -273,8 +280,9 @@ final class GruLayer extends RecurrentLayer {
         recurrentGradient(tp.hAll, 0, tp.dAP, 0, wHz, part, parts);
         recurrentGradient(tp.hAll, 0, tp.dAP, n, wHr, part, parts);
         recurrentGradient(tp.rh, 0, tp.dAP, 2 * n, wHh, part, parts);
-        inputGradients(tp.dAz, tp.dAP, 0, wXz, bZ, part, parts);
-        inputGradients(tp.dAr, tp.dAP, n, wXr, bR, part, parts);
-        inputGradients(tp.dAh, tp.dAP, 2 * n, wXh, bH, part, parts);
+        int d = hidden * inputs;
+        inputGradients(tp.dAz, tp.dAP, 0, wXz, wxT, 0, bZ, part, parts);
+        inputGradients(tp.dAr, tp.dAP, n, wXr, wxT, d, bR, part, parts);
+        inputGradients(tp.dAh, tp.dAP, 2 * n, wXh, wxT, 2 * d, bH, part, parts);
     }
 }

@@ -19,6 +19,7 @@ final class LstmLayer extends RecurrentLayer {
     private final Parameters.Tensor[] wx = new Parameters.Tensor[4], wh = new Parameters.Tensor[4], bias = new Parameters.Tensor[4];
     private final float[] whP; // (4, H, H): W_hi, W_hf, W_ho, W_hc in panels, refreshed at each forward over several steps
     private final float[] whT; // (4, H, H): their transposes in panels, refreshed at each backward
+    private final float[] wxT; // (4, H, D): W_x*ᵀ for dX, refreshed at each backward; null on token input
 
     private final StepTask forwardStepTask = new StepTask(this::forwardStep);
     private final StepTask backwardStepTask = new StepTask(this::backwardStep);
@@ -42,6 +43,7 @@ final class LstmLayer extends RecurrentLayer {
         bias[C] = b.add(prefix + "b_c", Parameters.Role.BIAS, hidden);
         whP = new float[4 * hidden * hidden];
         whT = new float[4 * hidden * hidden];
+        wxT = tokenInput ? null : new float[4 * hidden * inputs];
     }
 
     static final class LstmTape extends LayerTape {
@@ -171,7 +173,9 @@ final class LstmLayer extends RecurrentLayer {
 
     /** W_hgᵀ of every gate in panels, this part's rows, for the backward products of every step. */
     private void transposeRecurrentWeights(int part, int parts) {
-        packTransposed(wh, whT, columnStart(part, parts), columnEnd(part, parts));
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        packTransposed(wh, whT, j0, j1);
+        if (wxT != null) for (int g = 0; g < 4; g++) transposeInput(wx[g], wxT, g * hidden * inputs, j0, j1);
     }
 
     /** Step t of backward, this part's columns: dH_t += Σ_g dA_{t+1,g} W_hgᵀ, then the cell's own part. */
@@ -248,7 +252,7 @@ final class LstmLayer extends RecurrentLayer {
         for (int g = 0; g < 4; g++) {
             int n = rows() * hidden;
             recurrentGradient(tp.hAll, 0, tp.dAP, g * n, wh[g], part, parts);
-            inputGradients(tp.dA[g], tp.dAP, g * n, wx[g], bias[g], part, parts);
+            inputGradients(tp.dA[g], tp.dAP, g * n, wx[g], wxT, g * hidden * inputs, bias[g], part, parts);
         }
     }
 }

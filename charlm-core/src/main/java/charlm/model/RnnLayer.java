@@ -16,6 +16,7 @@ final class RnnLayer extends RecurrentLayer {
     private final Parameters.Tensor[] recurrent; // {W_hh}, for the packing helpers
     private final float[] whhP; // (H, H) W_hh in panels, refreshed at each forward over several steps
     private final float[] whhT; // (H, H) W_hhᵀ in panels, refreshed at each backward
+    private final float[] wxhT; // (H, D) W_xhᵀ for dX, refreshed at each backward; null on token input
 
     private final StepTask forwardStepTask = new StepTask(this::forwardStep);
     private final StepTask backwardStepTask = new StepTask(this::backwardStep);
@@ -32,6 +33,7 @@ final class RnnLayer extends RecurrentLayer {
         recurrent = new Parameters.Tensor[] {wHh};
         whhP = new float[hidden * hidden];
         whhT = new float[hidden * hidden];
+        wxhT = tokenInput ? null : new float[hidden * inputs];
     }
 
     static final class RnnTape extends LayerTape {
@@ -113,7 +115,9 @@ final class RnnLayer extends RecurrentLayer {
 
     /** W_hhᵀ in panels, this part's rows, for the backward products of every step. */
     private void transposeRecurrentWeights(int part, int parts) {
-        packTransposed(recurrent, whhT, columnStart(part, parts), columnEnd(part, parts));
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        packTransposed(recurrent, whhT, j0, j1);
+        if (wxhT != null) transposeInput(wXh, wxhT, 0, j0, j1);
     }
 
     /**
@@ -146,7 +150,7 @@ final class RnnLayer extends RecurrentLayer {
     private void weightGradients(int part, int parts) {
         RnnTape tp = (RnnTape) tape;
         recurrentGradient(tp.hAll, 0, tp.dAP, 0, wHh, part, parts);
-        inputGradients(tp.dA, tp.dAP, 0, wXh, bH, part, parts);
+        inputGradients(tp.dA, tp.dAP, 0, wXh, wxhT, 0, bH, part, parts);
     }
 
     /** The initial state's gradient: dH_{−1} = dA_0 W_hhᵀ, this part's columns. */
