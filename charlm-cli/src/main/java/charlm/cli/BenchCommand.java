@@ -43,12 +43,13 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
     public Integer call() {
         Settings settings = settingOptions.resolve();
         TrainingData data = TrainingData.load(settings);
+        data.checkMemory(settings);
         PrintWriter w = spec.commandLine().getOut();
         int epochs = settings.get(TrainingSettings.EPOCHS);
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
             RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
             Rng rng = new Rng(settings.get(TrainingSettings.SEED));
-            model.initialize(rng);
+            TrainingSettings.initialize(model, settings, rng);
             double peak = Kernels.measuredPeakGflops(engine.workers()); // before training, while the pool is idle
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             double[] speeds = new double[epochs];

@@ -127,18 +127,27 @@ final class RunDirectory implements AutoCloseable {
         Path steps = dir.resolve(STEPS);
         try {
             if (Files.isRegularFile(steps)) {
-                List<String> lines = Files.readAllLines(steps);
-                for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
-                    String[] f = line.split(",");
-                    long at = Long.parseLong(f[0]);
-                    if (at > step) break;
-                    run.evaluations.add(new Evaluation(at, Double.parseDouble(f[1]), Long.parseLong(f[2]), Double.parseDouble(f[3]),
-                            Double.parseDouble(f[4]), Double.parseDouble(f[5]), false, Double.parseDouble(f[6])));
+                for (Evaluation e : readSteps(steps)) {
+                    if (e.step() > step) break;
+                    run.evaluations.add(e);
                 }
             }
         } catch (IOException | RuntimeException e) {
             throw new CharlmException("cannot read " + steps + " to continue it (" + e.getMessage() + ")");
         }
+    }
+
+    /** The rows of a steps.csv as written by {@link #recordEvaluation} (whether each was a best is not recorded: false). */
+    static List<Evaluation> readSteps(Path csv) throws IOException {
+        List<String> lines = Files.readAllLines(csv);
+        List<Evaluation> rows = new ArrayList<>();
+        for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
+            if (line.isBlank()) continue;
+            String[] f = line.split(",");
+            rows.add(new Evaluation(Long.parseLong(f[0]), Double.parseDouble(f[1]), Long.parseLong(f[2]), Double.parseDouble(f[3]),
+                    Double.parseDouble(f[4]), Double.parseDouble(f[5]), false, Double.parseDouble(f[6])));
+        }
+        return rows;
     }
 
     /** The rows of a metrics.csv as written by {@link #recordEpoch} (seconds are not recorded: 0). */

@@ -7,6 +7,7 @@ import charlm.kernels.Workers;
 import charlm.serve.Limits;
 import charlm.serve.PlaygroundServer;
 import charlm.train.EpochStats;
+import charlm.train.Evaluation;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.InetAddress;
@@ -62,6 +63,7 @@ final class ServeCommand implements Callable<Integer> {
         InetAddress address = address(host);
         Path file = model;
         List<EpochStats> history = List.of();
+        List<Evaluation> scores = List.of();
         String note = "no run given: serve --run DIR to see a run's curves";
         if (run != null) {
             if (!Files.isDirectory(run)) throw new CharlmException("--run " + run + " is not a folder; give the folder a train run wrote to");
@@ -77,13 +79,22 @@ final class ServeCommand implements Callable<Integer> {
                     throw new CharlmException("cannot read " + csv + " (" + e.getMessage() + "); the run folder is damaged");
                 }
                 note = "the run's " + history.size() + " epochs, from " + csv;
+                Path steps = run.resolve(RunDirectory.STEPS);
+                if (Files.isRegularFile(steps)) {
+                    try {
+                        scores = RunDirectory.readSteps(steps);
+                    } catch (IOException | RuntimeException e) {
+                        throw new CharlmException("cannot read " + steps + " (" + e.getMessage() + "); the run folder is damaged");
+                    }
+                    note += " and its " + scores.size() + " held-out scores, from " + steps;
+                }
             } else {
                 note = run + " has no " + RunDirectory.METRICS + ", so no curves";
             }
         }
         Checkpoint.Loaded loaded = Checkpoint.load(file, Kernels.get(), Workers.serial());
         PrintWriter out = spec.commandLine().getOut();
-        try (PlaygroundServer server = PlaygroundServer.forModel(new InetSocketAddress(address, port), loaded, file.toString(), history, note,
+        try (PlaygroundServer server = PlaygroundServer.forModel(new InetSocketAddress(address, port), loaded, file.toString(), history, scores, note,
                 Limits.standard(maxInFlight))) {
             Thread hook = new Thread(stop::countDown, "charlm-serve-stop");
             Runtime.getRuntime().addShutdownHook(hook);

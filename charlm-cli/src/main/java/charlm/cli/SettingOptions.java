@@ -3,6 +3,7 @@ package charlm.cli;
 import charlm.CharlmException;
 import charlm.settings.Setting;
 import charlm.settings.Settings;
+import charlm.train.Presets;
 import charlm.train.TrainingSettings;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -33,6 +34,7 @@ final class SettingOptions {
     private final Form form;
     private final Map<Setting<?>, Object> commandDefaults = new LinkedHashMap<>();
     private final Map<Setting<?>, OptionSpec> options = new LinkedHashMap<>();
+    private OptionSpec preset;
     private CommandSpec spec;
 
     SettingOptions(Form form) {
@@ -48,6 +50,10 @@ final class SettingOptions {
     /** Adds the options to the command; called once, when the command line is built. */
     void addTo(CommandSpec command) {
         this.spec = command;
+        preset = OptionSpec.builder("--preset").paramLabel(String.join("|", Presets.names())).type(String.class).arity("1")
+                .description("Start from a named recipe: book (the chapter: every default) or text (a character LSTM for a text of your "
+                        + "own; see docs/training.md). Options given beside it override its values.").build();
+        command.addOption(preset);
         Map<Setting.Scope, ArgGroupSpec.Builder> groups = new EnumMap<>(Setting.Scope.class);
         for (Setting<?> s : TrainingSettings.all()) {
             OptionSpec o = option(s);
@@ -103,7 +109,8 @@ final class SettingOptions {
     /** The settings of a single run: the table's defaults, this command's, then what was typed. */
     Settings resolve() {
         if (form != Form.SINGLE) throw new IllegalStateException("a list form has a grid, not one value");
-        return TrainingSettings.validate(given(defaults()));
+        // A preset's value that does not apply (its forget bias, given a GRU) is dropped; a typed one is checked.
+        return TrainingSettings.validate(TrainingSettings.withoutWhatDoesNotApply(given(defaults()), this::given));
     }
 
     /** The settings base with what was typed on the command line applied over it (no cross-checks). */
@@ -116,11 +123,21 @@ final class SettingOptions {
         return s;
     }
 
-    /** The table's defaults with this command's own. */
+    /** The table's defaults with this command's own, then the --preset's. */
     Settings defaults() {
         Settings s = TrainingSettings.book();
         for (Map.Entry<Setting<?>, Object> e : commandDefaults.entrySet()) s = withValue(s, e.getKey(), e.getValue());
-        return s;
+        Presets.Preset p = preset();
+        return p == null ? s : p.applyTo(s);
+    }
+
+    /** The --preset given, or null. */
+    Presets.Preset preset() {
+        if (preset == null || !parseResult().hasMatchedOption(preset)) return null;
+        String name = (String) preset.getValue();
+        Presets.Preset p = Presets.get(name.strip().toLowerCase(Locale.ROOT));
+        if (p == null) throw new CharlmException("--preset must be one of " + String.join(", ", Presets.names()) + ", got '" + name + "'");
+        return p;
     }
 
     private static <T> Settings applyTyped(Settings s, Setting<T> setting, OptionSpec o) {
@@ -155,7 +172,7 @@ final class SettingOptions {
                     values.add(v);
                 }
             } else {
-                values.add(defaultOf(s));
+                values.add(defaults().get(s));
             }
             out.put(s, values);
         }

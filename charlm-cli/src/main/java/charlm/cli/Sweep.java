@@ -303,6 +303,7 @@ public final class Sweep {
      */
     public static Map<String, Object> runTrial(Trial t, SweepFolder folder, Corpora corpora, AfterCheckpoint after) throws IOException {
         TrainingData data = corpora.data(t.settings());
+        data.checkMemory(t.settings());
         try (SweepFolder.Workspace ws = folder.workspace(t.name())) {
             return runTrial(t, ws, data, after);
         }
@@ -332,7 +333,7 @@ public final class Sweep {
                 RunDirectory.removeStaleTemporaries(dir); // left by an attempt that was killed while it wrote
                 RnnModel model = new RnnModel(TrainingSettings.modelConfig(s, vocab.size()), engine.kernels(), engine.workers());
                 Rng rng = new Rng(s.get(TrainingSettings.SEED));
-                model.initialize(rng);
+                TrainingSettings.initialize(model, s, rng);
                 trainer = new Trainer(model, s, data.train(), data.validation(), rng);
             }
             run.writeConfig(Json.pretty(config));

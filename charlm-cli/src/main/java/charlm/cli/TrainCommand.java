@@ -77,16 +77,19 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         Path outDir = out != null ? out : RunDirectory.defaultPath();
         if (Files.isDirectory(outDir) && !force) RunDirectory.checkWritable(outDir, false); // refuse early, before any work
         TrainingData data = TrainingData.load(settings);
+        data.checkMemory(settings);
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
             RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
             Rng rng = new Rng(settings.get(TrainingSettings.SEED));
-            model.initialize(rng);
+            TrainingSettings.initialize(model, settings, rng);
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             trainer.countTimeFrom(Main.started());
             // The page first: a port in use is refused before the run's folder is made.
-            try (TrainingFeed live = live(trainer, data, List.of());
+            try (TrainingFeed live = live(trainer, data, List.of(), List.of());
                  RunDirectory run = RunDirectory.prepare(outDir, force)) {
-                run.writeConfig(Json.pretty(config(data, engine, settings)));
+                Map<String, Object> config = config(data, engine, settings);
+                if (settingOptions.preset() != null) config.put("preset", settingOptions.preset().name());
+                run.writeConfig(Json.pretty(config));
                 return train(data, engine, trainer, run, null, live);
             }
         } catch (IOException e) {
@@ -101,6 +104,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         fixed.addAll(settingOptions.givenOptions(Setting.Scope.TRAINING));
         if (out != null) fixed.add("--out");
         if (force) fixed.add("--force");
+        if (settingOptions.preset() != null) fixed.add("--preset");
         if (!fixed.isEmpty()) {
             throw new CharlmException(fixed.get(0) + " cannot be changed when resuming: the run keeps its own settings (only the Run settings, "
                     + "such as --epochs, --threads, --prefix and --checkpoint-every, may be given)");
@@ -126,6 +130,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             throw new CharlmException("the run in " + dir + " has already trained " + done + " epochs; give --epochs larger than " + done + " to continue it");
         }
         TrainingData data = TrainingData.load(settings);
+        data.checkMemory(settings);
         if (!peek.vocab().tokens().equals(data.corpus().vocab().tokens())) {
             throw new CharlmException("the run's data " + data.file() + " has changed since it was trained (its vocabulary differs); it cannot be resumed");
         }
@@ -135,7 +140,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             trainer.restore(loaded.training());
             trainer.countTimeFrom(Main.started());
             try (RunDirectory run = RunDirectory.resume(dir, done, loaded.training().step());
-                 TrainingFeed live = live(trainer, data, run.history())) {
+                 TrainingFeed live = live(trainer, data, run.history(), run.evaluations())) {
                 Map<String, Object> config = config(data, engine, settings);
                 config.put("resumed_from_epoch", done);
                 run.writeConfig(Json.pretty(config));
@@ -145,10 +150,11 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
     }
 
     /** The live page of --serve, or null without it. */
-    private TrainingFeed live(Trainer trainer, TrainingData data, List<EpochStats> before) {
+    private TrainingFeed live(Trainer trainer, TrainingData data, List<EpochStats> before, List<Evaluation> scoresBefore) {
         if (serve == null) return null;
         Settings s = trainer.settings();
-        return TrainingFeed.start(serve, trainer.model(), data.corpus().vocab(), s.get(TrainingSettings.TOKENIZER), before, s.toJson());
+        return TrainingFeed.start(serve, trainer.model(), data.corpus().vocab(), s.get(TrainingSettings.TOKENIZER), before, scoresBefore,
+                s.toJson());
     }
 
     private int train(TrainingData data, KernelsAndThreads engine, Trainer trainer, RunDirectory run, Integer resumedFrom, TrainingFeed live)
@@ -177,6 +183,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 try {
                     if (e.best()) Checkpoint.save(run.file(RunDirectory.BEST), model, vocab, settings, null);
                     run.recordEvaluation(e);
+                    if (live != null) live.evaluation(e);
                     if (settings.get(TrainingSettings.EVAL_EVERY) > 0 || e.epochs() != Math.rint(e.epochs())) {
                         progress.println(String.format(Locale.ROOT, "step %d (epoch %.2f): held-out perplexity %.3f (%.4f nats/char)%s",
                                 e.step(), e.epochs(), e.valPerplexity(), Math.log(e.valPerplexity()), e.best() ? ", best so far" : ""));

@@ -4,6 +4,7 @@ import charlm.CharlmException;
 import charlm.data.BookSource;
 import charlm.data.Corpus;
 import charlm.settings.Settings;
+import charlm.train.MemoryPlan;
 import charlm.train.TrainingSettings;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -23,6 +24,12 @@ record TrainingData(Path file, Corpus corpus, int[] train, int[] validation) {
     static TrainingData load(Settings s) {
         Path file = file(s);
         return split(file, Corpus.load(file, s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS)), s);
+    }
+
+    /** Refuses, before anything is allocated, a model and buffers this Java cannot hold (one clear line). */
+    void checkMemory(Settings s) {
+        long perEpoch = train.length / Math.max(1L, (long) s.get(TrainingSettings.BATCH_SIZE) * s.get(TrainingSettings.NUM_STEPS));
+        MemoryPlan.check(s, corpus.vocab().size(), perEpoch, Runtime.getRuntime());
     }
 
     /** Holds out the last fraction of the stream, as --val-fraction says. */

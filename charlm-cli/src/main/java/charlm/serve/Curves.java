@@ -2,6 +2,7 @@ package charlm.serve;
 
 import charlm.io.Json;
 import charlm.train.EpochStats;
+import charlm.train.Evaluation;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +27,7 @@ final class Curves {
 
     private final List<Event> events = new ArrayList<>();
     private final List<Map<String, Object>> epochs = new ArrayList<>();
+    private final List<Map<String, Object>> evaluations = new ArrayList<>();
     private final List<Watcher> watchers = new ArrayList<>();
     private boolean live;
     private String endMessage;
@@ -35,18 +37,31 @@ final class Curves {
     }
 
     /** Curves that grow while a run trains; {@link #finish} ends them. */
-    static Curves live(List<EpochStats> before) {
+    static Curves live(List<EpochStats> before, List<Evaluation> scoresBefore) {
         Curves c = new Curves(true);
         for (EpochStats s : before) c.add(s, null);
+        for (Evaluation e : scoresBefore) c.add(e);
         return c;
     }
 
     /** A finished run's curves (possibly none), with a line saying what they are. */
-    static Curves done(List<EpochStats> history, String message) {
+    static Curves done(List<EpochStats> history, List<Evaluation> scores, String message) {
         Curves c = new Curves(false);
         for (EpochStats s : history) c.add(s, null);
+        for (Evaluation e : scores) c.add(e);
         c.finish(message);
         return c;
+    }
+
+    /** A scoring of the held-out text (at an epoch's end, or every --eval-every minibatches): a point of the held-out curve. */
+    synchronized void add(Evaluation s) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("step", s.step());
+        e.put("epoch", s.epochs());
+        e.put("val_perplexity", s.valPerplexity());
+        e.put("train_perplexity", Double.isFinite(s.trainLoss()) ? Math.exp(s.trainLoss()) : null);
+        evaluations.add(e);
+        publish(new Event("evaluation", Json.write(e)));
     }
 
     synchronized void add(EpochStats s, String sample) {
@@ -80,6 +95,7 @@ final class Curves {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("live", live);
         m.put("epochs", new ArrayList<>(epochs));
+        m.put("evaluations", new ArrayList<>(evaluations));
         m.put("message", endMessage);
         return m;
     }

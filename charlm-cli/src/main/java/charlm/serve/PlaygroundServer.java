@@ -4,6 +4,7 @@ import charlm.CharlmException;
 import charlm.io.Checkpoint;
 import charlm.io.Json;
 import charlm.train.EpochStats;
+import charlm.train.Evaluation;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -113,12 +114,12 @@ public final class PlaygroundServer implements AutoCloseable {
      * for a model file alone); the page shows them as curves and says curvesNote beneath.
      */
     public static PlaygroundServer forModel(InetSocketAddress address, Checkpoint.Loaded loaded, String source, List<EpochStats> history,
-                                            String curvesNote, Limits limits) {
+                                            List<Evaluation> scores, String curvesNote, Limits limits) {
         ModelPool pool = new ModelPool(loaded.model(), loaded.vocab(), loaded.tokenizer(), limits.maxInFlight(), epochOf(loaded));
         Map<String, Object> about = new LinkedHashMap<>();
         about.put("source", source);
         about.put("settings", settingsOf(loaded));
-        return start(address, pool, Curves.done(history, curvesNote), limits, about);
+        return start(address, pool, Curves.done(history, scores, curvesNote), limits, about);
     }
 
     private static int epochOf(Checkpoint.Loaded loaded) {

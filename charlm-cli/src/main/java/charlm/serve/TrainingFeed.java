@@ -4,6 +4,7 @@ import charlm.data.Tokenizer;
 import charlm.data.Vocab;
 import charlm.model.RnnModel;
 import charlm.train.EpochStats;
+import charlm.train.Evaluation;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -37,15 +38,16 @@ public final class TrainingFeed implements AutoCloseable {
      * Starts serving on 127.0.0.1:port (0: any free port) with the model as it is now.
      *
      * @param before   epochs already trained (a resumed run's), shown as the start of the curves
+     * @param scoresBefore the resumed run's held-out scores so far
      * @param settings the run's settings, for the page and /api/model
      */
     public static TrainingFeed start(int port, RnnModel model, Vocab vocab, Tokenizer tokenizer, List<EpochStats> before,
-                                     Map<String, Object> settings) {
+                                     List<Evaluation> scoresBefore, Map<String, Object> settings) {
         if (port < 0 || port > 65535) throw new charlm.CharlmException("--serve port must be 0 (any free port) to 65535, got " + port);
         int done = before.isEmpty() ? 0 : before.get(before.size() - 1).epoch();
         Limits limits = Limits.standard(Limits.DEFAULT_IN_FLIGHT);
         ModelPool pool = new ModelPool(model, vocab, tokenizer, limits.maxInFlight(), done);
-        Curves curves = Curves.live(before);
+        Curves curves = Curves.live(before, scoresBefore);
         Map<String, Object> about = new LinkedHashMap<>();
         about.put("source", "training");
         about.put("settings", settings);
@@ -58,6 +60,11 @@ public final class TrainingFeed implements AutoCloseable {
         server.pool().publish(model, stats.epoch());
         curves.add(stats, sample);
         lastEpoch = stats.epoch();
+    }
+
+    /** The held-out text was scored (every --eval-every minibatches, and at each epoch's end): a point of its curve. */
+    public void evaluation(Evaluation e) {
+        curves.add(e);
     }
 
     public URI uri() {

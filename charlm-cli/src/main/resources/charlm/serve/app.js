@@ -3,7 +3,7 @@
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
-const state = { model: null, epochs: new Map(), live: false, controller: null };
+const state = { model: null, epochs: new Map(), evaluations: new Map(), live: false, controller: null };
 
 // ------------------------------------------------------------------ the model
 
@@ -228,6 +228,12 @@ function follow() {
     }
     drawChart();
   });
+  // Held-out scores inside epochs (--eval-every) and at their ends: the held-out curve's points.
+  source.addEventListener("evaluation", (e) => {
+    const p = JSON.parse(e.data);
+    state.evaluations.set(p.step, p);
+    drawChart();
+  });
   source.addEventListener("end", (e) => {
     source.close();
     const end = JSON.parse(e.data);
@@ -282,10 +288,12 @@ function tickLabel(t) {
 function drawChart() {
   const W = 640, H = 300, left = 56, right = 16, top = 28, bottom = 40;
   const points = [...state.epochs.values()].sort((a, b) => a.epoch - b.epoch);
+  const scores = [...state.evaluations.values()].sort((a, b) => a.step - b.step);
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "perplexity by epoch" });
   const chart = $("chart");
   chart.dataset.epochs = String(points.length);
-  if (!points.length) {
+  chart.dataset.evaluations = String(scores.length);
+  if (!points.length && !scores.length) {
     svg.append(el("text", { x: W / 2, y: H / 2, "text-anchor": "middle", class: "empty" },
         state.live ? "waiting for the first epoch…" : "no curves: serve --run DIR shows a run's"));
     chart.replaceChildren(svg);
@@ -296,13 +304,15 @@ function drawChart() {
     values.push(p.perplexity);
     if (p.val_perplexity !== null) values.push(p.val_perplexity);
   }
+  for (const s of scores) values.push(s.val_perplexity);
   let lo = Math.min(...values.filter((v) => v > 0 && isFinite(v)));
   let hi = Math.max(...values.filter((v) => v > 0 && isFinite(v)));
   if (!(lo > 0)) lo = 1;
   if (!(hi >= lo)) hi = lo;
   lo /= 1.08;
   hi *= 1.08;
-  const first = points[0].epoch, last = Math.max(points[points.length - 1].epoch, first + 1);
+  const xs = points.map((p) => p.epoch).concat(scores.map((s) => s.epoch));
+  const first = Math.floor(Math.min(...xs)), last = Math.max(Math.ceil(Math.max(...xs)), first + 1);
   const x = (e) => left + (e - first) / (last - first) * (W - left - right);
   const y = (v) => top + (Math.log(hi) - Math.log(Math.min(Math.max(v, lo), hi))) / (Math.log(hi) - Math.log(lo)) * (H - top - bottom);
 
@@ -318,10 +328,12 @@ function drawChart() {
   svg.append(el("line", { x1: left, x2: W - right, y1: H - bottom, y2: H - bottom, class: "axis" }));
   svg.append(el("text", { x: (left + W - right) / 2, y: H - 6, "text-anchor": "middle", class: "tick" }, "epoch"));
 
-  const series = [["train", (p) => p.perplexity, "training"], ["held", (p) => p.val_perplexity, "held out"]];
+  // The held-out curve from every scoring when there are scores (finer than one point an epoch).
+  const series = [["train", (p) => p.perplexity, "training", points],
+    ["held", (p) => p.val_perplexity, "held out", scores.length ? scores : points]];
   let legendX = left + 8;
-  for (const [cls, value, label] of series) {
-    const pts = points.filter((p) => value(p) !== null && isFinite(value(p)));
+  for (const [cls, value, label, from] of series) {
+    const pts = from.filter((p) => value(p) !== null && isFinite(value(p)));
     if (!pts.length) continue;
     svg.append(el("polyline", { class: cls, points: pts.map((p) => `${x(p.epoch).toFixed(1)},${y(value(p)).toFixed(1)}`).join(" ") }));
     if (pts.length <= 80) {

@@ -109,6 +109,11 @@ class BadInputTest {
                 Arguments.of(new String[] {"--patience", "-1"}, "--patience"),
                 Arguments.of(new String[] {"--eval-every", "5"}, "--eval-every"),
                 Arguments.of(new String[] {"--eval-every", "-5"}, "--eval-every"),
+                Arguments.of(new String[] {"--dropout", "1"}, "--dropout"),
+                Arguments.of(new String[] {"--dropout", "-0.1"}, "--dropout"),
+                Arguments.of(new String[] {"--init", "he"}, "--init"),
+                Arguments.of(new String[] {"--forget-bias", "1", "--cell", "gru"}, "--forget-bias"),
+                Arguments.of(new String[] {"--forget-bias", "x", "--cell", "lstm"}, "--forget-bias"),
                 Arguments.of(new String[] {"--bogus"}, "--bogus"),
                 Arguments.of(new String[] {"--bogus", "1"}, "--bogus"),
                 Arguments.of(new String[] {"extra-argument"}, "extra-argument"));
@@ -126,6 +131,20 @@ class BadInputTest {
     @MethodSource("badSettings")
     void benchRefusesBadSetting(String[] bad, String mention) {
         Cli.run(Cli.tinyWith("bench", Cli.concat(bad, "--data", book.toString()))).refused(mention);
+    }
+
+    /** Sizes beyond this Java: one line with what it needs and what there is, before anything is allocated. */
+    @Test
+    void modelsTooLargeForThisJavaAreRefusedBeforeAnythingIsAllocated() {
+        for (String[] big : new String[][] {{"--hiddens", "200000"}, {"--hiddens", "50000"}, {"--hiddens", "8192", "--layers", "40"},
+                {"--hiddens", "2048", "--batch-size", "4096", "--num-steps", "512"}}) {
+            Cli.Result r = Cli.run(Cli.tinyWith("train", Cli.concat(big, "--data", book.toString(), "--out", previousRun.toString(), "--force")));
+            r.refused("--hiddens");
+            assertThat(r.err()).containsAnyOf("need about", "does not fit in one Java array", "beyond any machine");
+            Cli.assertUnchanged(previousRun, previousFiles);
+            Cli.run(Cli.tinyWith("bench", Cli.concat(big, "--data", book.toString()))).refused("--hiddens");
+        }
+        Cli.run(Cli.tinyWith("train", "--hiddens", "3000000000", "--data", book.toString())).refused("--hiddens");
     }
 
     @Test

@@ -145,15 +145,20 @@ class ServeBrowserTest {
         out.holdAt(line -> line.matches("epoch \\d+: .*"));
         Path dir = shared.resolve("live-run");
         LiveOutput.Running train = LiveOutput.start(out, Cli.tinyWith("train", "--data", book.toString(), "--out", dir.toString(), "--epochs", "6",
-                "--serve", "0"));
+                "--val-fraction", "0.1", "--eval-every", "20", "--serve", "0"));
         URI base = URI.create(out.await(URL, WAIT));
         try (Browser b = Browser.open(profile)) {
             b.driver.get(base.toString());
+            int scores = 0;
             for (int epoch = 1; epoch <= 6; epoch++) {
                 String held = out.awaitHeld(WAIT);
                 assertThat(held).startsWith("epoch " + epoch + ":");
                 String n = Integer.toString(epoch);
                 b.await(WAIT, "epoch " + n + " on the curve", d -> n.equals(b.find("#chart").getAttribute("data-epochs")));
+                // the held-out curve gains a point at every --eval-every scoring, several an epoch
+                int before = scores;
+                b.await(WAIT, "held-out scores of epoch " + n, d -> Integer.parseInt(b.find("#chart").getAttribute("data-evaluations")) >= before + 2);
+                scores = Integer.parseInt(b.find("#chart").getAttribute("data-evaluations"));
                 List<WebElement> samples = b.driver.findElements(By.cssSelector("#samples li"));
                 assertThat(samples).hasSize(epoch);
                 assertThat(samples.get(0).getText()).startsWith("time traveller");

@@ -62,6 +62,37 @@ class TrainingRecipesCliTest {
         assertThat(png.length).isGreaterThan(1000);
     }
 
+    /** --preset text sets its recipe, options beside it win, and config.json records what it resolved to. */
+    @Test
+    void aPresetIsARecipeThatExplicitOptionsOverride() throws Exception {
+        Path out = tmp.resolve("preset");
+        Cli.run("train", "--preset", "text", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "24", "--epochs", "1",
+                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0", "--out", out.toString()).ok();
+        var config = (java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG)));
+        var settings = (java.util.Map<?, ?>) config.get("settings");
+        assertThat(config.get("preset")).isEqualTo("text");
+        assertThat(settings.get("cell")).isEqualTo("lstm");
+        assertThat(settings.get("optimizer")).isEqualTo("adam");
+        assertThat(settings.get("tokenizer")).isEqualTo("chars");
+        assertThat(settings.get("lr_schedule")).isEqualTo("cosine");
+        assertThat(((Number) settings.get("hiddens")).intValue()).as("given beside the preset").isEqualTo(24);
+        assertThat(((Number) settings.get("max_tokens")).intValue()).isEqualTo(3000);
+        try (Workers w = Workers.serial()) {
+            var loaded = Checkpoint.load(out.resolve(RunDirectory.MODEL), Kernels.get(), w);
+            assertThat(loaded.model().config.cell().name()).isEqualTo("lstm");
+            assertThat(loaded.tokenizer()).isEqualTo(charlm.data.Tokenizer.CHARS);
+        }
+        Cli.run("train", "--preset", "fancy", "--data", book.toString(), "--out", tmp.resolve("x").toString()).refused("--preset", "book", "text");
+        Cli.run("train", "--resume", out.toString(), "--preset", "book").refused("--preset", "cannot be changed");
+        String bench = Cli.run("bench", "--preset", "text", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
+                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0").ok().lastLine();
+        assertThat(bench).startsWith("bench:").contains("hiddens 16");
+        // the preset's forget bias is an LSTM's: with a GRU it is dropped, not refused; typed, it is refused
+        Cli.run("bench", "--preset", "text", "--cell", "gru", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
+                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0").ok();
+        Cli.run("bench", "--preset", "text", "--cell", "gru", "--forget-bias", "1", "--data", book.toString()).refused("--forget-bias");
+    }
+
     @Test
     void maxStepsStopsInsideAnEpochAndTheRunResumesFromThere() throws Exception {
         Path out = tmp.resolve("steps");

@@ -67,7 +67,7 @@ final class ServeTesting {
 
     /** A server on a free loopback port for the model file. */
     static PlaygroundServer serve(Path file, Limits limits) {
-        return PlaygroundServer.forModel(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), load(file), file.toString(), List.of(),
+        return PlaygroundServer.forModel(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), load(file), file.toString(), List.of(), List.of(),
                 "no run", limits);
     }
 

@@ -55,7 +55,7 @@ class TrainingFeedTest {
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void pagesGetEveryEpochAsItEndsThenTheEnd() throws Exception {
         Checkpoint.Loaded loaded = ServeTesting.load(file);
-        TrainingFeed feed = TrainingFeed.start(0, loaded.model(), loaded.vocab(), loaded.tokenizer(), List.of(stats(1)), java.util.Map.of());
+        TrainingFeed feed = TrainingFeed.start(0, loaded.model(), loaded.vocab(), loaded.tokenizer(), List.of(stats(1)), List.of(), java.util.Map.of());
         try {
             URI base = feed.uri();
             assertThat(base.getHost()).isEqualTo("127.0.0.1");
@@ -103,7 +103,7 @@ class TrainingFeedTest {
         Checkpoint.Loaded loaded = ServeTesting.load(file);
         RnnModel training = loaded.model();
         String request = "{\"prefix\": \"time\", \"length\": 200, \"strategy\": \"sample\", \"seed\": 3}";
-        try (TrainingFeed feed = TrainingFeed.start(0, training, loaded.vocab(), loaded.tokenizer(), List.of(), java.util.Map.of())) {
+        try (TrainingFeed feed = TrainingFeed.start(0, training, loaded.vocab(), loaded.tokenizer(), List.of(), List.of(), java.util.Map.of())) {
             URI base = feed.uri();
             float[] atStart = training.params.data.clone();
             String before = expected(loaded, atStart, request);
@@ -136,7 +136,7 @@ class TrainingFeedTest {
     @Test
     void aPortOutOfRangeIsRefused() {
         Checkpoint.Loaded loaded = ServeTesting.load(file);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TrainingFeed.start(70000, loaded.model(), loaded.vocab(), loaded.tokenizer(), List.of(), java.util.Map.of()))
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> TrainingFeed.start(70000, loaded.model(), loaded.vocab(), loaded.tokenizer(), List.of(), List.of(), java.util.Map.of()))
                 .hasMessageContaining("--serve port must be 0");
     }
 }

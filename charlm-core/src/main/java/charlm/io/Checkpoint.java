@@ -10,6 +10,7 @@ import charlm.model.ModelConfig;
 import charlm.model.Parameters;
 import charlm.model.RnnModel;
 import charlm.settings.Settings;
+import charlm.train.MemoryPlan;
 import charlm.train.TrainerState;
 import charlm.train.TrainingSettings;
 import java.io.IOException;
@@ -121,6 +122,26 @@ public final class Checkpoint {
             int embed = e.shape().length == 2 ? e.shape()[1] : -1;
             if (embed < 1) throw new CharlmException(where + ": tensor W_embed has shape " + Arrays.toString(e.shape()) + ", expected (V, E)");
             settings = settings.withJson(Map.of(TrainingSettings.EMBED_DIM.key(), embed), where);
+        }
+        // Before anything of the model's size is allocated: it cannot have many more parameters than the
+        // file has values (each must be there), and this Java must hold it.
+        long values = 0;
+        for (Safetensors.Tensor t : c.tensors().values()) values += t.values().length;
+        long need;
+        try {
+            need = MemoryPlan.parameters(settings, vocab.size());
+        } catch (ArithmeticException | IllegalArgumentException e) {
+            throw new CharlmException(where + " describes a model beyond any machine; the file is damaged");
+        }
+        // Far more than the file holds: refused here; a little more (a tensor missing) is named below, tensor by tensor.
+        if (need > 4 * values + 1_000_000) {
+            throw new CharlmException(where + " describes a model of " + need + " parameters (" + settings.get(TrainingSettings.LAYERS) + " "
+                    + settings.get(TrainingSettings.CELL) + " layer(s), H = " + settings.get(TrainingSettings.HIDDENS) + ", V = " + vocab.size()
+                    + ") but holds " + values + " values; the file is damaged or from another model");
+        }
+        Runtime rt = Runtime.getRuntime();
+        if (3 * 4 * need > rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())) {
+            throw new CharlmException(where + " holds a model of " + need + " parameters, more than this Java may hold; give it more memory (JAVA_OPTS=-Xmx...)");
         }
         ModelConfig config = TrainingSettings.modelConfig(settings, vocab.size());
         RnnModel model = new RnnModel(config, kernels, workers);

@@ -32,18 +32,33 @@ public record CellType(String name, int stateSlots, boolean usesActivation, Laye
         return factory.build(setup, params);
     }
 
+    /** Whether a layer of this cell declares a tensor of the given role (an LSTM's FORGET_GATE_BIAS, say). */
+    public boolean declares(Parameters.Role role) {
+        for (Parameters.Tensor t : sample().tensors()) if (t.role() == role) return true;
+        return false;
+    }
+
     /**
-     * The name, without a layer's prefix, of the first (H, H) recurrent weight a layer of this cell
-     * declares (W_hh for the RNN, W_hz for the GRU, W_hi for the LSTM): a checkpoint's H is read off
-     * its shape. Found by declaring a layer with H = 1, so no cell has to name it twice.
+     * How many parameters one layer of this cell has for D inputs and H hidden units, in long: read off
+     * a layer declared with D = 5 and H = 7 (a dimension of 5 stands for D, one of 7 for H), so no cell
+     * writes its count twice and nothing of the real size is allocated.
      */
-    public String firstRecurrentWeight() {
-        Parameters.Builder b = Parameters.builder();
-        newLayer(new RecurrentLayer.Setup(1, 1, false, "", Activation.TANH, null, null), b);
-        for (Parameters.Tensor t : b.build().tensors()) {
-            if (t.role() == Parameters.Role.RECURRENT_WEIGHT) return t.name();
+    public long parameterCount(long inputs, long hidden) {
+        long n = 0;
+        for (Parameters.Tensor t : sample().tensors()) {
+            long size = 1;
+            for (int d : t.shape()) size = Math.multiplyExact(size, d == SAMPLE_D ? inputs : d == SAMPLE_H ? hidden : d);
+            n = Math.addExact(n, size);
         }
-        throw new IllegalStateException("cell " + name + " declares no recurrent weight");
+        return n;
+    }
+
+    private static final int SAMPLE_D = 5, SAMPLE_H = 7;
+
+    private Parameters sample() {
+        Parameters.Builder b = Parameters.builder();
+        newLayer(new RecurrentLayer.Setup(SAMPLE_D, SAMPLE_H, false, "", Activation.TANH, null, null), b);
+        return b.build();
     }
 
     @Override

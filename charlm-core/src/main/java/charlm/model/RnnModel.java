@@ -38,6 +38,9 @@ public final class RnnModel {
     private final Workers.Task lossTask = this::crossEntropy;
     private final Workers.Task outputBackwardTask = this::outputBackward;
     private final Workers.Task scatterEmbeddingsTask = this::scatterEmbeddings;
+    private final Workers.Task dropTask = this::drop;
+    private final Workers.Task dropGradientTask = this::dropGradient;
+    private int dropLayer; // the layer whose outputs dropTask and dropGradientTask work on
 
     public RnnModel(ModelConfig config, Kernels kernels, Workers workers) {
         this.config = config;
@@ -79,24 +82,15 @@ public final class RnnModel {
      * The book's initialisation, one tensor after another in declaration order, each drawn from rng
      * in its chapter shape, row-major: weights from N(0, 0.01²), biases zero (nothing drawn). That is
      * the embedding, then each layer's weights in the book's order, then W_hq. An embedding table is
-     * drawn from N(0, 1), as a learned lookup table usually starts.
+     * drawn from N(0, 1), as a learned lookup table usually starts. See {@link Initializers} for others.
      */
     public void initialize(Rng rng) {
-        Arrays.fill(params.data, 0f);
-        for (Parameters.Tensor t : params.tensors()) {
-            switch (t.role()) {
-                case EMBEDDING -> fillNormal(t, rng, 1.0);
-                case INPUT_WEIGHT, RECURRENT_WEIGHT, OUTPUT_WEIGHT -> fillNormal(t, rng, 0.01);
-                case BIAS, FORGET_GATE_BIAS -> {
-                }
-            }
-        }
+        Initializers.book(params, rng);
     }
 
-    private void fillNormal(Parameters.Tensor t, Rng rng, double std) {
-        float[] v = new float[t.size()];
-        for (int i = 0; i < v.length; i++) v[i] = (float) (rng.nextGaussian() * std);
-        params.write(t, v, params.data);
+    /** Another initialisation (see {@link Initializers}). */
+    public void initialize(Rng rng, Initializer init) {
+        init.initialize(params, rng);
     }
 
     public Tape newTape(int batchSize, int numSteps) {
@@ -123,7 +117,8 @@ public final class RnnModel {
      * state holds the final state (the input state is kept on the tape).
      *
      * @param training true when training, false in evaluation and generation; recorded on the tape
-     *                 for the layers and its backward pass (it changes nothing yet: dropout will use it)
+     *                 for the layers and its backward pass: only a training pass drops units
+     *                 ({@link Tape#setDropout})
      */
     public void forward(Tape tape, int[] x, float[] state, boolean training) {
         int bs = tape.batchSize, steps = tape.numSteps;
@@ -136,8 +131,17 @@ public final class RnnModel {
         for (int l = 0; l < layers.length; l++) {
             connect(l, tape, state);
             layers[l].forward();
+            if (dropping()) {
+                dropLayer = l;
+                workers.run(dropTask);
+            }
         }
         workers.run(logitsTask);
+    }
+
+    /** Whether the pass in progress drops units: a training pass over a tape with dropout set. */
+    private boolean dropping() {
+        return tape.training && tape.dropout > 0;
     }
 
     /**
@@ -156,14 +160,51 @@ public final class RnnModel {
             layer.dxs = wEmbed != null ? tape.dEmb : null;
         } else {
             RecurrentLayer.LayerTape below = tape.layers[l - 1];
-            layer.xs = below.hAll;
-            layer.xsOff = below.h(0, hidden); // outputs h_0 .. h_{T−1}
-            layer.dxs = below.dH;
+            boolean dropped = tape.training && tape.dropout > 0;
+            layer.xs = dropped ? tape.dropped[l - 1] : below.hAll;
+            layer.xsOff = dropped ? 0 : below.h(0, hidden); // outputs h_0 .. h_{T−1}
+            layer.dxs = below.dH;                            // times the mask afterwards, when dropped
         }
         layer.state = state;
         int bh = tape.batchSize * hidden;
         layer.hInState = l * config.stateSlots() * bh;
         layer.cInState = layer.hInState + bh;
+    }
+
+    /**
+     * Dropout on layer dropLayer's outputs, this part's rows: mask = [u ≥ p] / (1 − p) with u uniform
+     * from a hash of (the minibatch's key, layer, element), so every element's draw is its own and no
+     * thread order matters; dropped = h ⊙ mask is what the layer above (or the output layer) reads.
+     */
+    private void drop(int part, int parts) {
+        int rows = rows(), l = dropLayer;
+        int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
+        float[] mask = tape.mask[l], out = tape.dropped[l], h = tape.layers[l].hAll;
+        int hs = tape.layers[l].h(0, hidden);
+        long threshold = (long) Math.ceil(tape.dropout * (double) (1L << 24));
+        float keep = 1f / (1f - tape.dropout);
+        long base = tape.dropoutKey + (long) l * rows * hidden;
+        for (int i = r0 * hidden; i < r1 * hidden; i++) {
+            float m = uniform24(base + i) >= threshold ? keep : 0f;
+            mask[i] = m;
+            out[i] = h[hs + i] * m;
+        }
+    }
+
+    /** 24 uniform bits from a counter: SplitMix64's finaliser of counter · golden ratio. */
+    static long uniform24(long counter) {
+        long z = (counter + 1) * 0x9E3779B97F4A7C15L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return (z ^ (z >>> 31)) >>> 40;
+    }
+
+    /** The gradient reaching layer dropLayer's outputs through dropout: dH ⊙= mask, this part's rows. */
+    private void dropGradient(int part, int parts) {
+        int rows = rows();
+        int r0 = Workers.start(part, parts, rows, 1), r1 = Workers.end(part, parts, rows, 1);
+        float[] mask = tape.mask[dropLayer], dH = tape.layers[dropLayer].dH;
+        for (int i = r0 * hidden; i < r1 * hidden; i++) dH[i] *= mask[i];
     }
 
     /** X_t = E[x_t]: the embedding rows of the tokens, this part's rows of the T·B. */
@@ -177,9 +218,18 @@ public final class RnnModel {
         int r0 = Workers.start(part, parts, rows(), 1), r1 = Workers.end(part, parts, rows(), 1);
         float[] w = params.data;
         for (int r = r0; r < r1; r++) System.arraycopy(w, bQ.offset(), tape.logits, r * vocab, vocab);
-        RecurrentLayer.LayerTape top = tape.layers[layers.length - 1];
-        int hs = top.h(0, hidden);
-        kernels.gemmNT(r1 - r0, vocab, hidden, top.hAll, hs + r0 * hidden, hidden, w, wHq.offset(), hidden, tape.logits, r0 * vocab, vocab);
+        float[] top = topOutputs();
+        int hs = topOffset();
+        kernels.gemmNT(r1 - r0, vocab, hidden, top, hs + r0 * hidden, hidden, w, wHq.offset(), hidden, tape.logits, r0 * vocab, vocab);
+    }
+
+    /** What the output layer reads: the top layer's outputs, or them after dropout. */
+    private float[] topOutputs() {
+        return dropping() ? tape.dropped[layers.length - 1] : tape.layers[layers.length - 1].hAll;
+    }
+
+    private int topOffset() {
+        return dropping() ? 0 : tape.layers[layers.length - 1].h(0, hidden);
     }
 
     /** T·B rows of the tape in progress. */
@@ -246,6 +296,10 @@ public final class RnnModel {
             layer.backward();
             layer.dStateOut = null;
             layer.dStateIn = null;
+            if (l > 0 && dropping()) { // the layer below's outputs were dropped on their way up
+                dropLayer = l - 1;
+                workers.run(dropGradientTask);
+            }
         }
         if (wEmbed != null) workers.run(scatterEmbeddingsTask);
     }
@@ -260,9 +314,13 @@ public final class RnnModel {
         Arrays.fill(top.dH, r0 * hidden, r1 * hidden, 0f);
         if (!fromOutputs) return;
         kernels.gemmNN(r1 - r0, hidden, vocab, tape.dLogits, r0 * vocab, vocab, w, wHq.offset(), hidden, top.dH, r0 * hidden, hidden);
+        if (dropping()) { // the output layer read the outputs after dropout: dH ⊙= mask
+            float[] mask = tape.mask[layers.length - 1];
+            for (int i = r0 * hidden; i < r1 * hidden; i++) top.dH[i] *= mask[i];
+        }
         // dW_hq (stored (V, H)) += dOᵀ H, split over hidden columns.
         int j0 = Workers.start(part, parts, hidden, RecurrentLayer.ALIGN), j1 = Workers.end(part, parts, hidden, RecurrentLayer.ALIGN);
-        kernels.gemmTN(vocab, j1 - j0, rows, tape.dLogits, 0, vocab, top.hAll, top.h(0, hidden) + j0, hidden, g, wHq.offset() + j0, hidden);
+        kernels.gemmTN(vocab, j1 - j0, rows, tape.dLogits, 0, vocab, topOutputs(), topOffset() + j0, hidden, g, wHq.offset() + j0, hidden);
         if (part == 0) {
             int bq = bQ.offset();
             for (int r = 0; r < rows; r++) kernels.add(tape.dLogits, r * vocab, g, bq, vocab);

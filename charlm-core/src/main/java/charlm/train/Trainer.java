@@ -40,6 +40,7 @@ public final class Trainer {
     private final Duration timeLimit;
     private final Sampling sampling;
     private final boolean detach;
+    private final double dropout;
     private final Sampler sampler;
     private final int[] validation;
     private final Rng rng;
@@ -91,6 +92,7 @@ public final class Trainer {
         this.patience = settings.get(TrainingSettings.PATIENCE);
         this.sampling = settings.get(TrainingSettings.SAMPLING);
         this.detach = settings.get(TrainingSettings.DETACH);
+        this.dropout = settings.get(TrainingSettings.DROPOUT);
         this.sampler = sampling == Sampling.RANDOM
                 ? Sampler.random(tokens, batchSize, numSteps)
                 : Sampler.sequential(tokens, batchSize, numSteps);
@@ -301,6 +303,7 @@ public final class Trainer {
         sampler.fill(k, batch);
         if (sampling.freshStatePerBatch()) Arrays.fill(state, 0f);
         Tape tape = detach ? tapes.get(0) : tapes.get(k);
+        if (dropout > 0) tape.setDropout(dropout, rng.nextLong()); // no draw without dropout: the chapter's runs stay as they were
         model.forward(tape, batch.x, state, true);
         double loss = model.loss(tape, batch.y);
         if (detach) {

@@ -3,7 +3,11 @@ package charlm.train;
 import charlm.CharlmException;
 import charlm.data.Tokenizer;
 import charlm.model.Activation;
+import charlm.data.Rng;
 import charlm.model.Cells;
+import charlm.model.Initializers;
+import charlm.model.Parameters;
+import charlm.model.RnnModel;
 import charlm.model.InputKind;
 import charlm.model.ModelConfig;
 import charlm.settings.Setting;
@@ -77,6 +81,21 @@ public final class TrainingSettings {
             .help("Embedding size with --input embedding."));
 
     // ---------------------------------------------------------------- training
+
+    public static final Setting<String> INIT = declare(Setting.of("init", Scope.TRAINING, ValueType.oneOf(Initializers::names), "book")
+            .help("How the parameters start: book (the chapter's N(0, 0.01^2) weights, zero biases), uniform (U(+-1/sqrt(H)) for every weight "
+                    + "and bias, as PyTorch's recurrent modules), xavier (Glorot-uniform matrices, zero biases) or orthogonal (random "
+                    + "orthogonal hidden-to-hidden matrices, Glorot for the rest). An embedding always starts from N(0, 1)."));
+
+    public static final Setting<Double> FORGET_BIAS = declare(Setting.of("forget-bias", Scope.TRAINING, ValueType.DECIMAL, 0.0).label("B")
+            .expected("a number")
+            .help("Start an LSTM's forget-gate bias b_f at B (1 is common: the cell remembers from the start); LSTM only."));
+
+    public static final Setting<Double> DROPOUT = declare(Setting.of("dropout", Scope.TRAINING, ValueType.DECIMAL, 0.0).label("P")
+            .check(v -> v >= 0 && v < 1, "a probability in [0, 1)")
+            .help("Inverted dropout with probability P on every layer's outputs: between stacked layers and before the output layer. "
+                    + "Masks come from the run's generator (the same for any thread count, and after --resume); off in eval, generate "
+                    + "and held-out scoring."));
 
     public static final Setting<Integer> BATCH_SIZE = declare(Setting.of("batch-size", Scope.TRAINING, ValueType.INTEGER, 32).label("B")
             .check(TrainingSettings::positive, "a positive whole number")
@@ -220,6 +239,9 @@ public final class TrainingSettings {
         if (s.get(ACTIVATION) != Activation.TANH && !Cells.get(s.get(CELL)).usesActivation()) {
             throw new CharlmException("--activation applies to --cell rnn only; " + s.get(CELL) + " has its own nonlinearities");
         }
+        if (s.get(FORGET_BIAS) != 0 && !Cells.get(s.get(CELL)).declares(Parameters.Role.FORGET_GATE_BIAS)) {
+            throw new CharlmException("--forget-bias applies to a cell with a forget gate (--cell lstm); " + s.get(CELL) + " has none");
+        }
         if (s.get(VAL_FRACTION) == 0) {
             if (s.get(PATIENCE) > 0) throw new CharlmException("--patience needs a held-out split to watch; add --val-fraction F (e.g. 0.1)");
             if (s.get(EVAL_EVERY) > 0) throw new CharlmException("--eval-every needs a held-out split to score; add --val-fraction F (e.g. 0.1)");
@@ -234,6 +256,7 @@ public final class TrainingSettings {
     public static boolean applies(Setting<?> setting, Settings s) {
         if (setting == EMBED_DIM) return s.get(INPUT) == InputKind.EMBEDDING;
         if (setting == ACTIVATION) return Cells.get(s.get(CELL)).usesActivation();
+        if (setting == FORGET_BIAS) return Cells.get(s.get(CELL)).declares(Parameters.Role.FORGET_GATE_BIAS);
         if (OPTIMIZER_SETTINGS.contains(setting)) return Optimizers.reads(s.get(OPTIMIZER), setting);
         if (SCHEDULE_SETTINGS.contains(setting)) return Schedules.reads(s.get(LR_SCHEDULE), setting);
         return true;
@@ -245,8 +268,13 @@ public final class TrainingSettings {
 
     /** s with every setting that does not apply put back to its default, so equal runs have equal settings. */
     public static Settings withoutWhatDoesNotApply(Settings s) {
+        return withoutWhatDoesNotApply(s, setting -> false);
+    }
+
+    /** The same, keeping the settings kept says to (those typed on the command line: they are checked, not dropped). */
+    public static Settings withoutWhatDoesNotApply(Settings s, java.util.function.Predicate<Setting<?>> kept) {
         Settings out = s;
-        for (Setting<?> setting : TABLE) if (!applies(setting, s)) out = reset(out, setting);
+        for (Setting<?> setting : TABLE) if (!kept.test(setting) && !applies(setting, s)) out = reset(out, setting);
         return out;
     }
 
@@ -265,6 +293,12 @@ public final class TrainingSettings {
         Settings s = settings.with(CELL, model.cell().name()).with(LAYERS, model.layers()).with(HIDDENS, model.hiddens())
                 .with(ACTIVATION, model.activation()).with(INPUT, model.input());
         return model.input() == InputKind.EMBEDDING ? s.with(EMBED_DIM, model.embedDim()) : s;
+    }
+
+    /** Sets the model's parameters as --init and --forget-bias say, drawing from rng. */
+    public static void initialize(RnnModel model, Settings s, Rng rng) {
+        model.initialize(rng, Initializers.get(s.get(INIT)));
+        if (s.get(FORGET_BIAS) != 0) Initializers.setForgetBias(model.params, s.get(FORGET_BIAS));
     }
 
     /** The thread count to use: as set, or automatic. */

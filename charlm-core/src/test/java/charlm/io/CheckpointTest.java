@@ -129,6 +129,28 @@ class CheckpointTest {
         assertThatThrownBy(() -> Checkpoint.load(nv, Kernels.get(), serial)).hasMessageContaining("vocab");
     }
 
+    /** Settings that describe a model far larger than the file's tensors are refused before the model is built. */
+    @Test
+    void aCheckpointDescribingMoreThanItHoldsIsRefusedBeforeAllocating() throws Exception {
+        RnnModel m = model(ModelConfig.chapter(6, 8));
+        Path good = dir.resolve("good.safetensors");
+        Checkpoint.save(good, m, vocab, Tokenizer.LETTERS);
+        Safetensors.Contents c = Safetensors.read(good);
+        for (String settings : new String[] {"{\"layers\": 100000000}", "{\"cell\": \"lstm\", \"layers\": 3}",
+                "{\"input\": \"embedding\", \"embed_dim\": 1000000000}"}) {
+            Map<String, String> meta = new LinkedHashMap<>(c.metadata());
+            meta.put("settings", settings);
+            Map<String, Safetensors.Tensor> tensors = new LinkedHashMap<>(c.tensors());
+            if (settings.contains("embedding")) tensors.put("W_embed", new Safetensors.Tensor(new int[] {6, 2}, new float[12]));
+            Path bad = dir.resolve("bad.safetensors");
+            Safetensors.write(bad, tensors, meta);
+            long t0 = System.nanoTime();
+            assertThatThrownBy(() -> Checkpoint.load(bad, Kernels.get(), serial)).isInstanceOf(CharlmException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).containsAnyOf("the file is damaged", "has no tensor l0.W_xi"));
+            assertThat((System.nanoTime() - t0) / 1e9).as("refused at once, nothing of that size made").isLessThan(5);
+        }
+    }
+
     @Test
     void aFailedWriteLeavesTheOldFileWhole() throws Exception {
         RnnModel m = model(ModelConfig.chapter(6, 8));

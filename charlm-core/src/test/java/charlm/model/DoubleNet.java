@@ -48,6 +48,8 @@ final class DoubleNet {
 
     final ModelConfig c;
     final Map<String, double[]> p = new LinkedHashMap<>();
+    /** Dropout masks of each layer's outputs, (T, B, H) time-major as the model's tape keeps them, or null for none. */
+    float[][] masks;
 
     DoubleNet(RnnModel m) {
         this.c = m.config;
@@ -145,6 +147,10 @@ final class DoubleNet {
                     cell.step(w, in[b], s);
                     for (int k = 0; k < slots; k++) System.arraycopy(s[k], 0, state, ((l * slots + k) * bs + b) * h, h);
                     in[b] = s[0];
+                    if (masks != null) { // what goes up is dropped; the state carried along is not
+                        in[b] = s[0].clone();
+                        for (int j = 0; j < h; j++) in[b][j] *= masks[l][(t * bs + b) * h + j];
+                    }
                 }
             }
             if (!withOutputs) continue;

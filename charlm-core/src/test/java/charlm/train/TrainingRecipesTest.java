@@ -45,7 +45,7 @@ class TrainingRecipesTest {
     private Trainer trainer(Settings s, Workers w) {
         RnnModel m = new RnnModel(TrainingSettings.modelConfig(s, corpus.vocab().size()), Kernels.get(), w);
         Rng rng = new Rng(s.get(TrainingSettings.SEED));
-        m.initialize(rng);
+        TrainingSettings.initialize(m, s, rng);
         return new Trainer(m, s, train, validation, rng);
     }
 
@@ -188,10 +188,13 @@ class TrainingRecipesTest {
      * that never stopped, bit for bit: Adam's moments, the schedule's position, the carried state, the
      * epoch's draws and running loss all come back.
      */
-    @Test
-    void aRunResumedFromInsideAnEpochEqualsTheRunThatNeverStopped() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"rnn", "lstm"})
+    void aRunResumedFromInsideAnEpochEqualsTheRunThatNeverStopped(String cell) throws Exception {
         Settings s = small().with(TrainingSettings.EPOCHS, 3).with(TrainingSettings.OPTIMIZER, "adam").with(TrainingSettings.LR, 0.01)
-                .with(TrainingSettings.LR_SCHEDULE, "cosine").with(TrainingSettings.WARMUP_STEPS, 5).with(TrainingSettings.EVAL_EVERY, 4);
+                .with(TrainingSettings.LR_SCHEDULE, "cosine").with(TrainingSettings.WARMUP_STEPS, 5).with(TrainingSettings.EVAL_EVERY, 4)
+                .with(TrainingSettings.DROPOUT, 0.2).with(TrainingSettings.CELL, cell).with(TrainingSettings.LAYERS, 2)
+                .with(TrainingSettings.INIT, "orthogonal").with(TrainingSettings.INPUT, charlm.model.InputKind.EMBEDDING);
         List<String> whole = new ArrayList<>();
         float[] wholeParams;
         try (Workers w = new Workers(2)) {

@@ -1,0 +1,78 @@
+package charlm.train;
+
+import charlm.data.Tokenizer;
+import charlm.model.InputKind;
+import charlm.settings.Setting;
+import charlm.settings.Settings;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Named sets of settings, for {@code --preset NAME}: a recipe to start from. Options given on the
+ * command line override a preset's values, and a run records the settings it resolved to, never just
+ * the preset's name. book is the chapter exactly (the defaults); text is the best recipe found for
+ * a text of one's own (measured on Tiny Shakespeare; docs/training.md has the measurements).
+ */
+public final class Presets {
+    private Presets() {
+    }
+
+    /** A preset: what it is for, and the settings it changes from the defaults. */
+    public record Preset(String name, String description, Map<Setting<?>, Object> values) {
+        /** base with this preset's values applied. */
+        public Settings applyTo(Settings base) {
+            Settings s = base;
+            for (Map.Entry<Setting<?>, Object> e : values.entrySet()) s = with(s, e.getKey(), e.getValue());
+            return s;
+        }
+
+        @SuppressWarnings("unchecked")
+        private static <T> Settings with(Settings s, Setting<T> setting, Object value) {
+            return s.with(setting, (T) value);
+        }
+    }
+
+    private static final Map<String, Preset> BY_NAME = new LinkedHashMap<>();
+
+    static {
+        register(new Preset("book", "the chapter's run: every default", Map.of()));
+        Map<Setting<?>, Object> text = new LinkedHashMap<>();
+        text.put(TrainingSettings.TOKENIZER, Tokenizer.CHARS);
+        text.put(TrainingSettings.MAX_TOKENS, 0);
+        text.put(TrainingSettings.VAL_FRACTION, 0.1);
+        text.put(TrainingSettings.CELL, "lstm");
+        text.put(TrainingSettings.HIDDENS, 512);
+        text.put(TrainingSettings.INPUT, InputKind.EMBEDDING);
+        text.put(TrainingSettings.EMBED_DIM, 64);
+        text.put(TrainingSettings.INIT, "uniform");
+        text.put(TrainingSettings.FORGET_BIAS, 1.0);
+        text.put(TrainingSettings.BATCH_SIZE, 64);
+        text.put(TrainingSettings.NUM_STEPS, 64);
+        text.put(TrainingSettings.OPTIMIZER, "adam");
+        text.put(TrainingSettings.LR, 0.002);
+        text.put(TrainingSettings.LR_SCHEDULE, "cosine");
+        text.put(TrainingSettings.WARMUP_STEPS, 100);
+        text.put(TrainingSettings.MIN_LR, 0.0001);
+        text.put(TrainingSettings.DROPOUT, 0.1);
+        text.put(TrainingSettings.EPOCHS, 20);
+        text.put(TrainingSettings.EVAL_EVERY, 500);
+        register(new Preset("text", "a character LSTM for a text of your own: every character kept, 10% held out, Adam with a cosine "
+                + "schedule, dropout", text));
+    }
+
+    public static synchronized void register(Preset p) {
+        if (BY_NAME.containsKey(p.name())) throw new IllegalArgumentException("a preset called " + p.name() + " is already registered");
+        BY_NAME.put(p.name(), p);
+    }
+
+    public static synchronized List<String> names() {
+        return new ArrayList<>(BY_NAME.keySet());
+    }
+
+    /** The preset of that name, or null. */
+    public static synchronized Preset get(String name) {
+        return BY_NAME.get(name);
+    }
+}
