@@ -17,16 +17,15 @@ import picocli.CommandLine.Spec;
 
 /** {@code charlm bench}: trains with no file output and reports the median tokens/s, and that rate in GFLOP/s against the peak. */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train for a few epochs with no file output and print, as the last line,",
-                "'bench: <median> tokens/s, <G> GFLOP/s = <share> of <peak>' with the settings, JDK,",
-                "kernel path and thread count.",
-                "GFLOP/s is tokens/s times the matrix work of one training token (forward, backward",
-                "and weight gradients at 2 FLOP per multiply-add; for one-hot input RNN 6H^2 + 6HV,",
-                "GRU 18H^2 + 6HV, LSTM 24H^2 + 6HV, each further LSTM layer 24H^2 + 24H^2 more, an",
-                "embedding's first layer 6GEH more with G gates). The peak it is divided by is measured",
-                "at start: every thread of the run's pool runs twelve independent chains of vector",
-                "fused multiply-adds on registers, best of five rounds of about 60 ms. It is what the",
-                "cores reach at the clock they run at then; on a busy machine it drops with the rate."})
+        description = {"Measure training speed: train a few epochs without writing files.",
+                "The last line is 'bench: <median> tokens/s, <G> GFLOP/s = <share> of <peak>' with the settings, JDK, kernel path "
+                        + "and thread count.",
+                "GFLOP/s is tokens/s times the matrix work of one training token (forward, backward and weight gradients at 2 FLOP "
+                        + "per multiply-add; for one-hot input RNN 6H^2 + 6HV, GRU 18H^2 + 6HV, LSTM 24H^2 + 6HV, each further LSTM "
+                        + "layer 24H^2 + 24H^2 more, an embedding's first layer 6GEH more with G gates). The peak it is divided by is "
+                        + "measured at start: every thread of the run's pool runs twelve independent chains of vector fused "
+                        + "multiply-adds on registers, best of five rounds of about 60 ms. It is what the cores reach at the clock "
+                        + "they run at then; on a busy machine it drops with the rate."})
 final class BenchCommand implements Callable<Integer>, UsesSettings {
 
     private final SettingOptions settingOptions = new SettingOptions(SettingOptions.Form.SINGLE).withDefault(TrainingSettings.EPOCHS, 20);
