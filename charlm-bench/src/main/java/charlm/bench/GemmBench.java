@@ -50,7 +50,15 @@ public class GemmBench {
         /** Backward: dW_hh(H, H) += H_prevᵀ · dA over all steps. */
         TN_512x512x1120(Op.TN, 512, 512, 1120, 512),
         /** The same, one row block of 2. */
-        TN_256x512x1120_half(Op.TN, 256, 512, 1120, 512);
+        TN_256x512x1120_half(Op.TN, 256, 512, 1120, 512),
+        /** Real text (Tiny Shakespeare by characters, V = 65, E = 64, H = 512, B = 64, T = 64): the LSTM step, one thread's 4 gates × 256 columns. */
+        NN_64x1024x512(Op.NN, 64, 1024, 512, 1024),
+        /** Its weight gradient over T·B = 4096 rows, one row block of 2. */
+        TN_256x512x4096_half(Op.TN, 256, 512, 4096, 512),
+        /** Its embedding's gradient dX = dA · W_xᵀ over all rows, one gate. */
+        NT_4096x64x512(Op.NT, 4096, 64, 512, 64),
+        /** Its logits, V = 65. */
+        NT_4096x65x512(Op.NT, 4096, 65, 512, 65);
 
         final Op op;
         final int m, n, k, ld;
@@ -98,7 +106,7 @@ public class GemmBench {
         int fullN = shape.ld; // the whole matrix the half lives in
         switch (shape.op) {
             case NN -> { lda = k; ldb = fullN; ldc = fullN; a = fill(m * lda); b = fill(k * ldb); c = fill(m * ldc); }
-            case TN -> { lda = shape == Shape.TN_256x512x1120_half ? 512 : m; ldb = n; ldc = n;
+            case TN -> { lda = shape.name().endsWith("_half") ? 512 : m; ldb = n; ldc = n;
                          a = fill(k * lda); b = fill(k * ldb); c = fill(m * ldc); }
             case NT -> { lda = k; ldb = k; ldc = n; a = fill(m * lda); b = fill(n * ldb); c = fill(m * ldc); }
         }

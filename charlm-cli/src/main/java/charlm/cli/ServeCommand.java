@@ -25,9 +25,10 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code charlm serve}: the playground page and its JSON API for a saved model, until stopped (Ctrl-C). */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Serve a trained model on a local web page: type a prefix and watch the text appear, turn the temperature,",
-                "score a text; with --run also the run's perplexity curves. The JSON API beside the page: GET /api/model,",
-                "POST /api/generate, POST /api/score (see README). Runs until stopped (Ctrl-C)."})
+        description = {"Serve a trained model on a local web page and a JSON API.",
+                "Type a prefix and watch the text appear, turn the temperature, score a text; with --run also the run's perplexity "
+                        + "curves. The JSON API beside the page: GET /api/model, POST /api/generate, POST /api/score "
+                        + "(docs/serve.md). Runs until stopped (Ctrl-C)."})
 final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--model", paramLabel = "FILE", description = "A model.safetensors written by charlm train or the reference.")

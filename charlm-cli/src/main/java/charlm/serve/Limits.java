@@ -2,7 +2,7 @@ package charlm.serve;
 
 /**
  * What one request may ask of the server, and how many may be served at once. Each limit is
- * declared here once; the page reads them from /api/model, the README documents them, and every
+ * declared here once; the page reads them from /api/model, docs/serve.md documents them, and every
  * request beyond one gets a 4xx (or 503) JSON error naming the limit.
  *
  * @param maxBodyBytes   request body, in bytes (413 beyond)

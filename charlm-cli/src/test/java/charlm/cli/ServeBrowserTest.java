@@ -180,7 +180,7 @@ class ServeBrowserTest {
     }
 
     /**
-     * Not a check: the README's picture. Run with -Dcharlm.screenshot=docs/serve.png -Dcharlm.screenshot.run=RUN_DIR
+     * Not a check: the picture in docs/serve.md. Run with -Dcharlm.screenshot=docs/serve.png -Dcharlm.screenshot.run=RUN_DIR
      * (paths from the repository root) to serve that run and photograph the page after a generation.
      */
     @Test

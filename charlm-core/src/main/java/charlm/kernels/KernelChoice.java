@@ -24,5 +24,15 @@ final class KernelChoice {
         static Kernels create() {
             return new VectorKernels();
         }
+
+        static double peak(Workers workers) {
+            return FmaPeak.measure(workers, 5, 60);
+        }
+    }
+
+    /** {@link Kernels#measuredPeakGflops}: NaN without the Vector API module. */
+    static double measuredPeak(Workers workers) {
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return Double.NaN;
+        return VectorKernelsHolder.peak(workers);
     }
 }

@@ -21,12 +21,45 @@ public interface Kernels {
     void gemmTN(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                 float[] c, int cOff, int ldc);
 
+    /**
+     * Columns per panel of the B operand of {@link #gemmTNPanels}; it divides 64, so the column
+     * block of 64 that a part owns is whole panels.
+     */
+    int panelWidth();
+
+    /**
+     * C(m, n) += Aᵀ · B as {@link #gemmTN}, with B (k, n) given as column panels: columns
+     * [q·w, q·w + w) of B, w = {@link #panelWidth()}, are a (k, w) row-major block at bOff + q·w·k
+     * (the last panel is narrower when w does not divide n). {@link #packPanels} lays them out. The
+     * weight gradients over all T·B rows read B this way: packed once, where each thread would
+     * otherwise copy all of B for the rows of C it owns. Every element is the chain gemmTN computes.
+     */
+    void gemmTNPanels(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int ldc);
+
+    /**
+     * Columns [j0, j1) of B (k, n; row-major from bOff with leading dimension ldb) into the panels of
+     * {@link #gemmTNPanels} for panel width w, at dst from dOff; j0 and j1 on panel edges (or j1 = n).
+     * A caller packs disjoint column ranges on several threads at once.
+     */
+    static void packPanels(int k, int n, int w, float[] b, int bOff, int ldb, int j0, int j1, float[] dst, int dOff) {
+        for (int q0 = j0; q0 < j1; q0 += w) {
+            int width = Math.min(w, n - q0), panel = dOff + q0 * k;
+            for (int p = 0; p < k; p++) System.arraycopy(b, bOff + p * ldb + q0, dst, panel + p * width, width);
+        }
+    }
+
     /** C(m, n) += A(m, k) · Bᵀ, with B stored as (n, k). */
     void gemmNT(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                 float[] c, int cOff, int ldc);
 
     /** x[off .. off+len) = tanh(x) in place. */
     void tanh(float[] x, int off, int len);
+
+    /**
+     * x[off .. off+len) = σ(x) = (1 + tanh(x/2)) / 2 in place, on this kernel set's tanh, rounded as
+     * the three steps would be one after another: x·0.5, tanh, then ·0.5 and +0.5 (no fused multiply-add).
+     */
+    void sigmoid(float[] x, int off, int len);
 
     /** dA = dH ⊙ (1 − H²), the tanh derivative written through its output. */
     void tanhBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len);
@@ -39,6 +72,15 @@ public interface Kernels {
 
     /** y[yOff .. yOff+len) += x[xOff .. xOff+len): bias gradients and the scatter of a gather's gradient. */
     void add(float[] x, int xOff, float[] y, int yOff, int len);
+
+    /**
+     * The fp32 peak of the pool's threads together, in GFLOP/s, measured now with vector fused
+     * multiply-adds on registers (a few rounds of about 60 ms; see FmaPeak), or NaN where the Vector
+     * API module is not loaded. What {@code bench} divides its achieved rate by.
+     */
+    static double measuredPeakGflops(Workers workers) {
+        return KernelChoice.measuredPeak(workers);
+    }
 
     /** The kernels chosen by {@code -Dcharlm.kernels=vector|reference} (default vector where it loads). */
     static Kernels get() {

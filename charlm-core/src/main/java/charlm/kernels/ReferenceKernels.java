@@ -39,6 +39,27 @@ public final class ReferenceKernels implements Kernels {
     }
 
     @Override
+    public int panelWidth() {
+        return 32;
+    }
+
+    @Override
+    public void gemmTNPanels(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int ldc) {
+        int w = panelWidth();
+        for (int p = 0; p < k; p++) {
+            int aRow = aOff + p * lda;
+            for (int i = 0; i < m; i++) {
+                float api = a[aRow + i];
+                int cRow = cOff + i * ldc;
+                for (int j = 0; j < n; j++) {
+                    int q0 = j - j % w, width = Math.min(w, n - q0);
+                    c[cRow + j] += api * b[bOff + q0 * k + p * width + j - q0];
+                }
+            }
+        }
+    }
+
+    @Override
     public void gemmNT(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                        float[] c, int cOff, int ldc) {
         for (int i = 0; i < m; i++) {
@@ -53,6 +74,11 @@ public final class ReferenceKernels implements Kernels {
     @Override
     public void tanh(float[] x, int off, int len) {
         for (int i = off; i < off + len; i++) x[i] = (float) Math.tanh(x[i]);
+    }
+
+    @Override
+    public void sigmoid(float[] x, int off, int len) {
+        for (int i = off; i < off + len; i++) x[i] = 0.5f * (float) Math.tanh(x[i] * 0.5f) + 0.5f;
     }
 
     @Override

@@ -10,19 +10,24 @@ import java.util.Arrays;
  *   H̃_t = tanh(X_t W_xh + (R_t ⊙ H_{t−1}) W_hh + b_h)
  *   H_t = Z_t ⊙ H_{t−1} + (1 − Z_t) ⊙ H̃_t
  * A step runs in two phases, because Z and R need all of H_{t−1}, and the candidate then all of
- * R ⊙ H_{t−1}; backward in three, for the same reason. The derivation is above each backward part.
+ * R ⊙ H_{t−1}; backward in two as well: the gate gradients (after finishing what step t+1 sends back
+ * through W_hz and W_hr), then the reset gate's, which needs all of dA_h. The derivation is above
+ * each backward part.
  */
 final class GruLayer extends RecurrentLayer {
     static final CellType TYPE = new CellType("gru", 1, false, GruLayer::new);
 
     private final Parameters.Tensor wXz, wHz, bZ, wXr, wHr, bR, wXh, wHh, bH;
-    private final float[] whzT, whrT, whhT; // (H, H) transposes for backward
+    private final Parameters.Tensor[] gatesW, candidateW; // {W_hz, W_hr} and {W_hh}, for the packing helpers
+    private final float[] gatesP, candidateP; // (2, H, H) and (H, H) in panels, refreshed at each forward over several steps
+    private final float[] gatesT, candidateT; // their transposes in panels, refreshed at each backward
+    private final float[] wxT; // (3, H, D): W_xzᵀ, W_xrᵀ, W_xhᵀ for dX, refreshed at each backward; null on token input
 
     private final StepTask gatesTask = new StepTask(this::gates);
     private final StepTask candidateTask = new StepTask(this::candidate);
     private final StepTask gateGradientsTask = new StepTask(this::gateGradients);
     private final StepTask resetGradientTask = new StepTask(this::resetGradient);
-    private final StepTask stateGradientTask = new StepTask(this::stateGradient);
+    private final Workers.Task initialStateTask = this::initialStateGradient;
     private final Workers.Task transposeTask = this::transposeRecurrentWeights;
     private final Workers.Task weightGradientsTask = this::weightGradients;
 
@@ -37,14 +42,19 @@ final class GruLayer extends RecurrentLayer {
         wXh = b.add(prefix + "W_xh", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
         wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bH = b.add(prefix + "b_h", Parameters.Role.BIAS, hidden);
-        whzT = new float[hidden * hidden];
-        whrT = new float[hidden * hidden];
-        whhT = new float[hidden * hidden];
+        gatesW = new Parameters.Tensor[] {wHz, wHr};
+        candidateW = new Parameters.Tensor[] {wHh};
+        gatesP = new float[2 * hidden * hidden];
+        candidateP = new float[hidden * hidden];
+        gatesT = new float[2 * hidden * hidden];
+        candidateT = new float[hidden * hidden];
+        wxT = tokenInput ? null : new float[3 * hidden * inputs];
     }
 
     static final class GruTape extends LayerTape {
         final float[] z, r, hc, rh;    // (T, B, H): gates after σ, candidate after tanh, R ⊙ H_{t−1}
         final float[] dAz, dAr, dAh;   // (T, B, H)
+        final float[] dAP;             // (3, T·B, H): dA_z, dA_r, dA_h in column panels, for dW
         final float[] dPrev, dRH;      // (B, H) per-step scratch
 
         GruTape(int batchSize, int numSteps, int hidden) {
@@ -57,6 +67,7 @@ final class GruLayer extends RecurrentLayer {
             dAz = new float[n];
             dAr = new float[n];
             dAh = new float[n];
+            dAP = new float[3 * n];
             dPrev = new float[batchSize * hidden];
             dRH = new float[batchSize * hidden];
         }
@@ -80,6 +91,13 @@ final class GruLayer extends RecurrentLayer {
     }
 
     @Override
+    void packForward(int part, int parts) {
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        packColumns(gatesW, gatesP, j0, j1);
+        packColumns(candidateW, candidateP, j0, j1);
+    }
+
+    @Override
     void forward(int t) {
         runAt(gatesTask, t);
         runAt(candidateTask, t);
@@ -88,13 +106,23 @@ final class GruLayer extends RecurrentLayer {
     /** Z_t, R_t and R_t ⊙ H_{t−1}, this part's columns. */
     private void gates(int t, int part, int parts) {
         GruTape tp = (GruTape) tape;
+        part = stepPart(part, parts, t);
         int bs = tp.batchSize;
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;          // step t's (B, H) block in the per-step arrays
         int prev = tp.h(t - 1, hidden);     // H_{t−1} in hAll
         float[] w = params.data;
-        kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHz.offset() + j0, hidden, tp.z, blk + j0, hidden);
-        kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHr.offset() + j0, hidden, tp.r, blk + j0, hidden);
+        if (packedForward) {
+            for (int q = 0; q < blocks(j0, j1); q++) {
+                int jb = blockAt(j0, j1, q, t);
+                int wd = panelWidth(jb);
+                kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, gatesP, panel(2, 0, jb), wd, tp.z, blk + jb, hidden);
+                kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, gatesP, panel(2, 1, jb), wd, tp.r, blk + jb, hidden);
+            }
+        } else {
+            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHz.offset() + j0, hidden, tp.z, blk + j0, hidden);
+            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHr.offset() + j0, hidden, tp.r, blk + j0, hidden);
+        }
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0;
             sigmoid(tp.z, row, n);
@@ -107,11 +135,20 @@ final class GruLayer extends RecurrentLayer {
     /** H̃_t and H_t, this part's columns. */
     private void candidate(int t, int part, int parts) {
         GruTape tp = (GruTape) tape;
+        part = stepPart(part, parts, t);
         int bs = tp.batchSize;
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
-        kernels.gemmNN(bs, n, hidden, tp.rh, blk, hidden, params.data, wHh.offset() + j0, hidden, tp.hc, blk + j0, hidden);
+        if (packedForward) {
+            for (int q = 0; q < blocks(j0, j1); q++) {
+                int jb = blockAt(j0, j1, q, t);
+                int wd = panelWidth(jb);
+                kernels.gemmNN(bs, wd, hidden, tp.rh, blk, hidden, candidateP, panel(1, 0, jb), wd, tp.hc, blk + jb, hidden);
+            }
+        } else {
+            kernels.gemmNN(bs, n, hidden, tp.rh, blk, hidden, params.data, wHh.offset() + j0, hidden, tp.hc, blk + j0, hidden);
+        }
         int out = tp.h(t, hidden);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0, hp = prev + b * hidden + j0, ho = out + b * hidden + j0;
@@ -131,31 +168,39 @@ final class GruLayer extends RecurrentLayer {
         for (int t = tape.numSteps - 1; t >= 0; t--) {
             runAt(gateGradientsTask, t);
             runAt(resetGradientTask, t);
-            runAt(stateGradientTask, t);
         }
+        if (dStateIn != null) workers.run(initialStateTask);
         workers.run(weightGradientsTask);
     }
 
     /** W_hzᵀ, W_hrᵀ, W_hhᵀ, this part's rows, for the backward products of every step. */
     private void transposeRecurrentWeights(int part, int parts) {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
-        transpose(wHz, whzT, j0, j1);
-        transpose(wHr, whrT, j0, j1);
-        transpose(wHh, whhT, j0, j1);
+        packTransposed(gatesW, gatesT, j0, j1);
+        packTransposed(candidateW, candidateT, j0, j1);
+        if (wxT != null) {
+            transposeInput(wXz, wxT, 0, j0, j1);
+            transposeInput(wXr, wxT, hidden * inputs, j0, j1);
+            transposeInput(wXh, wxT, 2 * hidden * inputs, j0, j1);
+        }
     }
 
     /**
-     * Step t, with dH_t the gradient reaching H_t and dA_* the pre-activation gradients:
+     * Step t, first finishing what step t+1 sends back to H_t through the update and reset gates'
+     * weights (see {@link #stateGradient}; it needs all of dA_z and dA_r of step t+1, complete after
+     * the last barrier), then, with dH_t the gradient reaching H_t and dA_* the pre-activation gradients:
      *   dA_h = dH_t ⊙ (1 − Z_t) ⊙ (1 − H̃_t²)
      *   dA_z = dH_t ⊙ (H_{t−1} − H̃_t) ⊙ Z_t(1 − Z_t)
      *   dH_{t−1} = dH_t ⊙ Z_t   (the direct path; the gates' paths are added by the next two parts)
      */
     private void gateGradients(int t, int part, int parts) {
         GruTape tp = (GruTape) tape;
+        part = stepPart(part, parts, t);
         int bs = tp.batchSize;
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
+        if (t < tp.numSteps - 1) stateGradient(t + 1, j0, j1);
         addFinalStateGradient(t, j0, j1);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden, hp = prev + b * hidden;
@@ -167,6 +212,9 @@ final class GruLayer extends RecurrentLayer {
                 tp.dPrev[b * hidden + j] = dh * z;
             }
         }
+        int n = bs * hidden * tp.numSteps;
+        packStepRows(tp.dAz, t, j0, j1, tp.dAP, 0);
+        packStepRows(tp.dAh, t, j0, j1, tp.dAP, 2 * n);
     }
 
     /**
@@ -177,12 +225,17 @@ final class GruLayer extends RecurrentLayer {
      */
     private void resetGradient(int t, int part, int parts) {
         GruTape tp = (GruTape) tape;
+        part = stepPart(part, parts, t);
         int bs = tp.batchSize;
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
         for (int b = 0; b < bs; b++) Arrays.fill(tp.dRH, b * hidden + j0, b * hidden + j1, 0f);
-        kernels.gemmNN(bs, n, hidden, tp.dAh, blk, hidden, whhT, j0, hidden, tp.dRH, j0, hidden);
+        for (int q = 0; q < blocks(j0, j1); q++) {
+            int jb = blockAt(j0, j1, q, t);
+            int wd = panelWidth(jb);
+            kernels.gemmNN(bs, wd, hidden, tp.dAh, blk, hidden, candidateT, panel(1, 0, jb), wd, tp.dRH, jb, hidden);
+        }
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden, hp = prev + b * hidden, s = b * hidden;
             for (int j = j0; j < j1; j++) {
@@ -191,21 +244,30 @@ final class GruLayer extends RecurrentLayer {
                 tp.dPrev[s + j] += drh * r;
             }
         }
+        packStepRows(tp.dAr, t, j0, j1, tp.dAP, bs * hidden * tp.numSteps);
     }
 
     /**
      * Through the gates' recurrent weights, once all of dA_z and dA_r are known:
      *   dH_{t−1} += dA_z W_hzᵀ + dA_r W_hrᵀ
-     * then on to step t−1 (or the initial state).
+     * then on to step t−1 (or the initial state), columns [j0, j1).
      */
-    private void stateGradient(int t, int part, int parts) {
+    private void stateGradient(int t, int j0, int j1) {
         GruTape tp = (GruTape) tape;
-        int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+        int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden;
-        kernels.gemmNN(bs, n, hidden, tp.dAz, blk, hidden, whzT, j0, hidden, tp.dPrev, j0, hidden);
-        kernels.gemmNN(bs, n, hidden, tp.dAr, blk, hidden, whrT, j0, hidden, tp.dPrev, j0, hidden);
+        for (int q = 0; q < blocks(j0, j1); q++) {
+            int jb = blockAt(j0, j1, q, t);
+            int wd = panelWidth(jb);
+            kernels.gemmNN(bs, wd, hidden, tp.dAz, blk, hidden, gatesT, panel(2, 0, jb), wd, tp.dPrev, jb, hidden);
+            kernels.gemmNN(bs, wd, hidden, tp.dAr, blk, hidden, gatesT, panel(2, 1, jb), wd, tp.dPrev, jb, hidden);
+        }
         passStateGradient(tp.dPrev, t, j0, j1);
+    }
+
+    /** The initial state's gradient: step 0's {@link #stateGradient}, this part's columns. */
+    private void initialStateGradient(int part, int parts) {
+        stateGradient(0, columnStart(part, parts), columnEnd(part, parts));
     }
 
     /**
@@ -214,11 +276,13 @@ final class GruLayer extends RecurrentLayer {
      */
     private void weightGradients(int part, int parts) {
         GruTape tp = (GruTape) tape;
-        recurrentGradient(tp.hAll, 0, tp.dAz, wHz, part, parts);
-        recurrentGradient(tp.hAll, 0, tp.dAr, wHr, part, parts);
-        recurrentGradient(tp.rh, 0, tp.dAh, wHh, part, parts);
-        inputGradients(tp.dAz, wXz, bZ, part, parts);
-        inputGradients(tp.dAr, wXr, bR, part, parts);
-        inputGradients(tp.dAh, wXh, bH, part, parts);
+        int n = rows() * hidden;
+        recurrentGradient(tp.hAll, 0, tp.dAP, 0, wHz, part, parts);
+        recurrentGradient(tp.hAll, 0, tp.dAP, n, wHr, part, parts);
+        recurrentGradient(tp.rh, 0, tp.dAP, 2 * n, wHh, part, parts);
+        int d = hidden * inputs;
+        inputGradients(tp.dAz, tp.dAP, 0, wXz, wxT, 0, bZ, part, parts);
+        inputGradients(tp.dAr, tp.dAP, n, wXr, wxT, d, bR, part, parts);
+        inputGradients(tp.dAh, tp.dAP, 2 * n, wXh, wxT, 2 * d, bH, part, parts);
     }
 }

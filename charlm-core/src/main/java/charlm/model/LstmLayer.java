@@ -17,11 +17,13 @@ final class LstmLayer extends RecurrentLayer {
     private static final int I = 0, F = 1, O = 2, C = 3; // input, forget, output gate; candidate
 
     private final Parameters.Tensor[] wx = new Parameters.Tensor[4], wh = new Parameters.Tensor[4], bias = new Parameters.Tensor[4];
-    private final float[][] whT = new float[4][]; // (H, H) transposes for backward
+    private final float[] whP; // (4, H, H): W_hi, W_hf, W_ho, W_hc in panels, refreshed at each forward over several steps
+    private final float[] whT; // (4, H, H): their transposes in panels, refreshed at each backward
+    private final float[] wxT; // (4, H, D): W_x*ᵀ for dX, refreshed at each backward; null on token input
 
     private final StepTask forwardStepTask = new StepTask(this::forwardStep);
-    private final StepTask cellBackwardTask = new StepTask(this::cellBackward);
-    private final StepTask stateBackwardTask = new StepTask(this::stateBackward);
+    private final StepTask backwardStepTask = new StepTask(this::backwardStep);
+    private final Workers.Task initialStateTask = this::initialStateGradient;
     private final Workers.Task transposeTask = this::transposeRecurrentWeights;
     private final Workers.Task weightGradientsTask = this::weightGradients;
 
@@ -39,12 +41,15 @@ final class LstmLayer extends RecurrentLayer {
         wx[C] = b.add(prefix + "W_xc", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
         wh[C] = b.add(prefix + "W_hc", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bias[C] = b.add(prefix + "b_c", Parameters.Role.BIAS, hidden);
-        for (int g = 0; g < 4; g++) whT[g] = new float[hidden * hidden];
+        whP = new float[4 * hidden * hidden];
+        whT = new float[4 * hidden * hidden];
+        wxT = tokenInput ? null : new float[4 * hidden * inputs];
     }
 
     static final class LstmTape extends LayerTape {
         final float[][] gate = new float[4][];  // (T, B, H): I, F, O after σ; C̃ after tanh
         final float[][] dA = new float[4][];    // (T, B, H)
+        final float[] dAP;                      // (4, T·B, H): each gate's dA in column panels, for dW
         final float[] cAll;                     // (T+1, B, H): block 0 is the initial C
         final float[] tanhC;                    // (T, B, H)
         final float[] dC, dPrev;                // (B, H) carried cell gradient; scratch
@@ -56,6 +61,7 @@ final class LstmLayer extends RecurrentLayer {
                 gate[g] = new float[n];
                 dA[g] = new float[n];
             }
+            dAP = new float[4 * n];
             cAll = new float[n + batchSize * hidden];
             tanhC = new float[n];
             dC = new float[batchSize * hidden];
@@ -90,6 +96,11 @@ final class LstmLayer extends RecurrentLayer {
     }
 
     @Override
+    void packForward(int part, int parts) {
+        packColumns(wh, whP, columnStart(part, parts), columnEnd(part, parts));
+    }
+
+    @Override
     void forward(int t) {
         runAt(forwardStepTask, t);
     }
@@ -98,13 +109,26 @@ final class LstmLayer extends RecurrentLayer {
     private void forwardStep(int t, int part, int parts) {
         LstmTape tp = (LstmTape) tape;
         int bs = tp.batchSize;
+        part = stepPart(part, parts, t);
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
         float[] w = params.data;
         float[] gi = tp.gate[I], gf = tp.gate[F], go = tp.gate[O], gc = tp.gate[C];
-        for (int g = 0; g < 4; g++) {
-            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wh[g].offset() + j0, hidden, tp.gate[g], blk + j0, hidden);
+        if (packedForward) {
+            boolean back = (t & 1) == 1;
+            for (int q = 0; q < blocks(j0, j1); q++) {
+                int jb = blockAt(j0, j1, q, t);
+                int wd = panelWidth(jb);
+                for (int gg = 0; gg < 4; gg++) {
+                    int g = back ? 3 - gg : gg; // each gate has its own output: any order
+                    kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, whP, panel(4, g, jb), wd, tp.gate[g], blk + jb, hidden);
+                }
+            }
+        } else {
+            for (int g = 0; g < 4; g++) {
+                kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wh[g].offset() + j0, hidden, tp.gate[g], blk + j0, hidden);
+            }
         }
         int out = tp.h(t, hidden);
         for (int b = 0; b < bs; b++) {
@@ -127,24 +151,43 @@ final class LstmLayer extends RecurrentLayer {
 
     // ------------------------------------------------------------------ backward
 
+    /**
+     * One phase per step, as the plain cell's: a part first adds the recurrent gradient that step t+1
+     * sends to its columns of H_t (it needs every column of dA_{t+1}, complete after the last
+     * barrier), then works out step t for those columns alone. The initial state's share of the
+     * recurrence comes last, in a phase of its own, only when it is asked for.
+     */
     @Override
     void backward() {
         LstmTape tp = (LstmTape) tape;
         if (dStateOut != null) System.arraycopy(dStateOut, cInState, tp.dC, 0, tp.dC.length);
         else Arrays.fill(tp.dC, 0f);
         workers.run(transposeTask);
-        for (int t = tp.numSteps - 1; t >= 0; t--) {
-            runAt(cellBackwardTask, t);
-            runAt(stateBackwardTask, t);
+        for (int t = tp.numSteps - 1; t >= 0; t--) runAt(backwardStepTask, t);
+        if (dStateIn != null) {
+            workers.run(initialStateTask);
+            System.arraycopy(tp.dC, 0, dStateIn, cInState, tp.dC.length);
         }
-        if (dStateIn != null) System.arraycopy(tp.dC, 0, dStateIn, cInState, tp.dC.length);
         workers.run(weightGradientsTask);
     }
 
-    /** W_hgᵀ of every gate, this part's rows, for the backward products of every step. */
+    /** W_hgᵀ of every gate in panels, this part's rows, for the backward products of every step. */
     private void transposeRecurrentWeights(int part, int parts) {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
-        for (int g = 0; g < 4; g++) transpose(wh[g], whT[g], j0, j1);
+        packTransposed(wh, whT, j0, j1);
+        if (wxT != null) for (int g = 0; g < 4; g++) transposeInput(wx[g], wxT, g * hidden * inputs, j0, j1);
+    }
+
+    /** Step t of backward, this part's columns: dH_t += Σ_g dA_{t+1,g} W_hgᵀ, then the cell's own part. */
+    private void backwardStep(int t, int part, int parts) {
+        LstmTape tp = (LstmTape) tape;
+        part = stepPart(part, parts, t);
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        if (t < tp.numSteps - 1) {
+            recurrentStateGradient(t + 1, j0, j1);
+            passStateGradient(tp.dPrev, t + 1, j0, j1);
+        }
+        cellBackward(t, j0, j1);
     }
 
     /**
@@ -153,12 +196,12 @@ final class LstmLayer extends RecurrentLayer {
      *   dF = dC ⊙ C_{t−1},  dI = dC ⊙ C̃_t,  dC̃ = dC ⊙ I_t,  and dC_{t−1} = dC ⊙ F_t
      *   dA_g = dG ⊙ G(1 − G) for I, F, O, and dC̃ ⊙ (1 − C̃²) for the candidate
      */
-    private void cellBackward(int t, int part, int parts) {
+    private void cellBackward(int t, int j0, int j1) {
         LstmTape tp = (LstmTape) tape;
         int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         int blk = t * bs * hidden;
         float[] gi = tp.gate[I], gf = tp.gate[F], go = tp.gate[O], gc = tp.gate[C];
+        float[] dAi = tp.dA[I], dAf = tp.dA[F], dAo = tp.dA[O], dAc = tp.dA[C];
         addFinalStateGradient(t, j0, j1);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden, s = b * hidden, cPrev = blk + b * hidden;
@@ -168,36 +211,48 @@ final class LstmLayer extends RecurrentLayer {
                 float dc = tp.dC[s + j] + dh * o * (1f - th * th);
                 float dO = dh * th, dF = dc * tp.cAll[cPrev + j], dI = dc * c, dCand = dc * i;
                 tp.dC[s + j] = dc * f;
-                tp.dA[I][row + j] = dI * i * (1f - i);
-                tp.dA[F][row + j] = dF * f * (1f - f);
-                tp.dA[O][row + j] = dO * o * (1f - o);
-                tp.dA[C][row + j] = dCand * (1f - c * c);
+                dAi[row + j] = dI * i * (1f - i);
+                dAf[row + j] = dF * f * (1f - f);
+                dAo[row + j] = dO * o * (1f - o);
+                dAc[row + j] = dCand * (1f - c * c);
+            }
+        }
+        int n = bs * hidden * tp.numSteps;
+        for (int g = 0; g < 4; g++) packStepRows(tp.dA[g], t, j0, j1, tp.dAP, g * n);
+    }
+
+    /**
+     * What step t sends back to H_{t−1} through the gates' recurrent weights, columns [j0, j1), into
+     * dPrev: Σ_g dA_g W_hgᵀ, once all of every dA_g of step t is known.
+     */
+    private void recurrentStateGradient(int t, int j0, int j1) {
+        LstmTape tp = (LstmTape) tape;
+        int bs = tp.batchSize;
+        int blk = t * bs * hidden;
+        for (int b = 0; b < bs; b++) Arrays.fill(tp.dPrev, b * hidden + j0, b * hidden + j1, 0f);
+        for (int q = 0; q < blocks(j0, j1); q++) {
+            int jb = blockAt(j0, j1, q, t);
+            int wd = panelWidth(jb);
+            for (int g = 0; g < 4; g++) { // in order: they add into the same dPrev
+                kernels.gemmNN(bs, wd, hidden, tp.dA[g], blk, hidden, whT, panel(4, g, jb), wd, tp.dPrev, jb, hidden);
             }
         }
     }
 
-    /**
-     * Once all of every dA_g is known: dH_{t−1} = Σ_g dA_g W_hgᵀ, then on to step t−1 (or the
-     * initial state).
-     */
-    private void stateBackward(int t, int part, int parts) {
-        LstmTape tp = (LstmTape) tape;
-        int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
-        int blk = t * bs * hidden;
-        for (int b = 0; b < bs; b++) Arrays.fill(tp.dPrev, b * hidden + j0, b * hidden + j1, 0f);
-        for (int g = 0; g < 4; g++) {
-            kernels.gemmNN(bs, n, hidden, tp.dA[g], blk, hidden, whT[g], j0, hidden, tp.dPrev, j0, hidden);
-        }
-        passStateGradient(tp.dPrev, t, j0, j1);
+    /** The initial state's gradient dH_{−1} = Σ_g dA_{0,g} W_hgᵀ, this part's columns. */
+    private void initialStateGradient(int part, int parts) {
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        recurrentStateGradient(0, j0, j1);
+        passStateGradient(((LstmTape) tape).dPrev, 0, j0, j1);
     }
 
     /** Over all steps at once: dW_hg += Σ_t H_{t−1}ᵀ dA_g, and each gate's input side (dW_xg, db_g, dX). */
     private void weightGradients(int part, int parts) {
         LstmTape tp = (LstmTape) tape;
         for (int g = 0; g < 4; g++) {
-            recurrentGradient(tp.hAll, 0, tp.dA[g], wh[g], part, parts);
-            inputGradients(tp.dA[g], wx[g], bias[g], part, parts);
+            int n = rows() * hidden;
+            recurrentGradient(tp.hAll, 0, tp.dAP, g * n, wh[g], part, parts);
+            inputGradients(tp.dA[g], tp.dAP, g * n, wx[g], wxT, g * hidden * inputs, bias[g], part, parts);
         }
     }
 }

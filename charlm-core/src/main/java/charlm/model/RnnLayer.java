@@ -13,7 +13,10 @@ final class RnnLayer extends RecurrentLayer {
 
     private final Activation activation;
     private final Parameters.Tensor wXh, wHh, bH;
-    private final float[] whhT; // (H, H) W_hh transposed, refreshed at each backward
+    private final Parameters.Tensor[] recurrent; // {W_hh}, for the packing helpers
+    private final float[] whhP; // (H, H) W_hh in panels, refreshed at each forward over several steps
+    private final float[] whhT; // (H, H) W_hhᵀ in panels, refreshed at each backward
+    private final float[] wxhT; // (H, D) W_xhᵀ for dX, refreshed at each backward; null on token input
 
     private final StepTask forwardStepTask = new StepTask(this::forwardStep);
     private final StepTask backwardStepTask = new StepTask(this::backwardStep);
@@ -27,15 +30,20 @@ final class RnnLayer extends RecurrentLayer {
         wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bH = b.add(prefix + "b_h", Parameters.Role.BIAS, hidden);
         activation = s.activation();
+        recurrent = new Parameters.Tensor[] {wHh};
+        whhP = new float[hidden * hidden];
         whhT = new float[hidden * hidden];
+        wxhT = tokenInput ? null : new float[hidden * inputs];
     }
 
     static final class RnnTape extends LayerTape {
-        final float[] dA; // (T, B, H) gradient of the pre-activation
+        final float[] dA;  // (T, B, H) gradient of the pre-activation
+        final float[] dAP; // (T·B, H) the same in column panels, for dW
 
         RnnTape(int batchSize, int numSteps, int hidden) {
             super(batchSize, numSteps, hidden);
             dA = new float[numSteps * batchSize * hidden];
+            dAP = new float[dA.length];
         }
     }
 
@@ -59,6 +67,11 @@ final class RnnLayer extends RecurrentLayer {
     }
 
     @Override
+    void packForward(int part, int parts) {
+        packColumns(recurrent, whhP, columnStart(part, parts), columnEnd(part, parts));
+    }
+
+    @Override
     void forward(int t) {
         runAt(forwardStepTask, t);
     }
@@ -76,7 +89,14 @@ final class RnnLayer extends RecurrentLayer {
                 for (int j = j0; j < j1; j++) tp.hAll[row + j] = w[bH.offset() + j] + w[x + j];
             }
         }
-        kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, params.data, wHh.offset() + j0, hidden, tp.hAll, out + j0, hidden);
+        if (packedForward) {
+            for (int jb = j0; jb < j1; jb += ALIGN) {
+                int w = panelWidth(jb);
+                kernels.gemmNN(bs, w, hidden, tp.hAll, prev, hidden, whhP, panel(1, 0, jb), w, tp.hAll, out + jb, hidden);
+            }
+        } else {
+            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, params.data, wHh.offset() + j0, hidden, tp.hAll, out + j0, hidden);
+        }
         for (int b = 0; b < bs; b++) {
             if (activation == Activation.TANH) kernels.tanh(tp.hAll, out + b * hidden + j0, n);
             else kernels.relu(tp.hAll, out + b * hidden + j0, n);
@@ -93,9 +113,11 @@ final class RnnLayer extends RecurrentLayer {
         if (dStateIn != null) workers.run(initialStateTask);
     }
 
-    /** W_hhᵀ, this part's rows, for the backward products of every step. */
+    /** W_hhᵀ in panels, this part's rows, for the backward products of every step. */
     private void transposeRecurrentWeights(int part, int parts) {
-        transpose(wHh, whhT, columnStart(part, parts), columnEnd(part, parts));
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        packTransposed(recurrent, whhT, j0, j1);
+        if (wxhT != null) transposeInput(wXh, wxhT, 0, j0, j1);
     }
 
     /**
@@ -110,7 +132,10 @@ final class RnnLayer extends RecurrentLayer {
         int block = t * bs * hidden;
         addFinalStateGradient(t, j0, j1);
         if (t < tp.numSteps - 1) {
-            kernels.gemmNN(bs, n, hidden, tp.dA, block + bs * hidden, hidden, whhT, j0, hidden, tp.dH, block + j0, hidden);
+            for (int jb = j0; jb < j1; jb += ALIGN) {
+                int w = panelWidth(jb);
+                kernels.gemmNN(bs, w, hidden, tp.dA, block + bs * hidden, hidden, whhT, panel(1, 0, jb), w, tp.dH, block + jb, hidden);
+            }
         }
         int h = tp.h(t, hidden);
         for (int b = 0; b < bs; b++) {
@@ -118,13 +143,14 @@ final class RnnLayer extends RecurrentLayer {
             if (activation == Activation.TANH) kernels.tanhBackward(tp.dH, block + row, tp.hAll, h + row, tp.dA, block + row, n);
             else kernels.reluBackward(tp.dH, block + row, tp.hAll, h + row, tp.dA, block + row, n);
         }
+        packStepRows(tp.dA, t, j0, j1, tp.dAP, 0);
     }
 
     /** Over all steps at once: dW_hh += Σ_t H_{t−1}ᵀ dA_t, dW_xh += Σ_t X_tᵀ dA_t, db_h += Σ_t dA_t, dX_t = dA_t W_xhᵀ. */
     private void weightGradients(int part, int parts) {
         RnnTape tp = (RnnTape) tape;
-        recurrentGradient(tp.hAll, 0, tp.dA, wHh, part, parts);
-        inputGradients(tp.dA, wXh, bH, part, parts);
+        recurrentGradient(tp.hAll, 0, tp.dAP, 0, wHh, part, parts);
+        inputGradients(tp.dA, tp.dAP, 0, wXh, wxhT, 0, bH, part, parts);
     }
 
     /** The initial state's gradient: dH_{−1} = dA_0 W_hhᵀ, this part's columns. */
@@ -134,6 +160,9 @@ final class RnnLayer extends RecurrentLayer {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int s = hInState;
         for (int b = 0; b < bs; b++) Arrays.fill(dStateIn, s + b * hidden + j0, s + b * hidden + j1, 0f);
-        kernels.gemmNN(bs, n, hidden, tp.dA, 0, hidden, whhT, j0, hidden, dStateIn, s + j0, hidden);
+        for (int jb = j0; jb < j1; jb += ALIGN) {
+            int w = panelWidth(jb);
+            kernels.gemmNN(bs, w, hidden, tp.dA, 0, hidden, whhT, panel(1, 0, jb), w, dStateIn, s + jb, hidden);
+        }
     }
 }

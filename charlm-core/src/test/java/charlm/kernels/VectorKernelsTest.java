@@ -272,4 +272,65 @@ class VectorKernelsTest {
             }
         }
     }
+
+    /**
+     * σ on each kernel set is that set's tanh between x·0.5 and ·0.5 + 0.5, bit for bit (the cells'
+     * gates were computed in those three passes before the one-pass kernel), and the fast σ is within
+     * half the tanh tolerance of the reference's; only its range is touched.
+     */
+    @Test
+    void sigmoidIsTheHalvedTanhOfItsKernelSetInOnePass() {
+        Random rnd = new Random(17);
+        for (int len : new int[] {0, 1, 3, 15, 16, 17, 33, 512, 16384 + 5}) {
+            float[] x = random(len + 10, rnd);
+            for (int i = 0; i < x.length; i += 7) x[i] *= 40f; // some far into saturation
+            for (Kernels k : new Kernels[] {fast, ref}) {
+                float[] got = x.clone(), want = x.clone();
+                k.sigmoid(got, 3, len);
+                for (int i = 3; i < 3 + len; i++) want[i] *= 0.5f;
+                k.tanh(want, 3, len);
+                for (int i = 3; i < 3 + len; i++) want[i] = 0.5f * want[i] + 0.5f;
+                assertThat(got).as("%s sigmoid len %d", k.name(), len).isEqualTo(want);
+            }
+            float[] got = x.clone(), want = x.clone();
+            fast.sigmoid(got, 3, len);
+            ref.sigmoid(want, 3, len);
+            for (int i = 0; i < x.length; i++) {
+                if (i < 3 || i >= 3 + len) assertThat(got[i]).isEqualTo(x[i]);
+                else assertThat((double) got[i]).isCloseTo(want[i], offset(TANH_TOL));
+            }
+        }
+    }
+
+    /**
+     * gemmTNPanels on B packed into panels (in two column ranges, as two threads would) is gemmTN
+     * bit for bit, on each kernel set: the same chains, only B read from elsewhere. Shapes with
+     * narrow last panels, leftover rows, short k, and C inside a wider matrix.
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2}")
+    @MethodSource("panelShapes")
+    void panelProductIsTheTransposedProductBitForBit(int m, int n, int k) {
+        Random rnd = new Random(41L * m + 7L * n + k);
+        int lda = m + 3, ldb = n + 5, ldc = n + 2;
+        float[] a = random(2 + k * lda, rnd), b = random(1 + k * ldb, rnd), c0 = random(4 + m * ldc, rnd);
+        for (Kernels kern : new Kernels[] {fast, ref}) {
+            int w = kern.panelWidth();
+            assertThat(64 % w).as("%s panel width divides 64", kern.name()).isZero();
+            float[] panels = new float[3 + k * n];
+            int split = Math.min(n, w * ((n / w + 1) / 2));
+            Kernels.packPanels(k, n, w, b, 1, ldb, 0, split, panels, 3);
+            Kernels.packPanels(k, n, w, b, 1, ldb, split, n, panels, 3);
+            float[] want = c0.clone(), got = c0.clone();
+            kern.gemmTN(m, n, k, a, 2, lda, b, 1, ldb, want, 4, ldc);
+            kern.gemmTNPanels(m, n, k, a, 2, lda, panels, 3, got, 4, ldc);
+            assertThat(got).as("%s m=%d n=%d k=%d", kern.name(), m, n, k).isEqualTo(want);
+        }
+    }
+
+    static Stream<Arguments> panelShapes() {
+        return Stream.of(
+                Arguments.of(64, 512, 1120), Arguments.of(512, 64, 1120), Arguments.of(28, 64, 1120),
+                Arguments.of(13, 70, 100), Arguments.of(8, 32, 64), Arguments.of(9, 33, 65),
+                Arguments.of(130, 96, 70), Arguments.of(5, 7, 3), Arguments.of(16, 48, 63), Arguments.of(1, 1, 1));
+    }
 }
