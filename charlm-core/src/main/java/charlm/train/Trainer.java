@@ -32,6 +32,8 @@ public final class Trainer {
     static final int DIVERGENCE_WINDOW = 10;
     /** Seconds kept back from a time limit besides the final evaluation: the checkpoints and the plot. */
     static final double TIME_MARGIN = 2.0;
+    /** How much longer than the last one the final held-out scoring is allowed to take, within a time limit. */
+    private static final double EVALUATION_MARGIN = 1.2;
 
     private final RnnModel model;
     private final Settings settings;
@@ -223,14 +225,21 @@ public final class Trainer {
         return Math.max(0, left);
     }
 
-    /** Seconds one scoring of the held-out text will take, timed on a sample of it. */
+    /**
+     * Seconds one scoring of the held-out text will take, timed on a sample of it before training: the
+     * fastest of three rounds, as the first runs before the JIT has compiled the kernels and can be ten
+     * times slower. Still a guess on the safe side; each real scoring replaces it ({@link #evaluate}).
+     */
     private double expectedEvaluationSeconds() {
         if (validation == null) return 0;
-        int n = Math.min(validation.length, 2_000);
-        long t0 = System.nanoTime();
-        Evaluator.perplexity(model, Arrays.copyOf(validation, Math.max(2, n)));
-        double perToken = (System.nanoTime() - t0) / 1e9 / n;
-        return 1.2 * perToken * validation.length;
+        int[] sample = Arrays.copyOf(validation, Math.max(2, Math.min(validation.length, 1_000)));
+        double perToken = Double.POSITIVE_INFINITY;
+        for (int round = 0; round < 3; round++) {
+            long t0 = System.nanoTime();
+            Evaluator.perplexity(model, sample);
+            perToken = Math.min(perToken, (System.nanoTime() - t0) / 1e9 / sample.length);
+        }
+        return EVALUATION_MARGIN * perToken * validation.length;
     }
 
     /** The rate for the next step, from the schedule: over the steps, or over the time limit when there is one and no --max-steps. */
@@ -293,8 +302,10 @@ public final class Trainer {
         double trainLoss = batchesSinceEval > 0 ? lossSinceEval / batchesSinceEval : Double.NaN;
         lossSinceEval = 0;
         batchesSinceEval = 0;
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        if (timeLimit != null) reserve = TIME_MARGIN + EVALUATION_MARGIN * seconds; // the final scoring will take about as long
         listener.onEvaluation(new Evaluation(step, epochsDone + (double) batchInEpoch / batchesInEpoch, (long) step * batchSize * numSteps,
-                trainLoss, lr, val, best, (System.nanoTime() - t0) / 1e9));
+                trainLoss, lr, val, best, seconds));
     }
 
     /** Minibatch k of the epoch: forward, loss, backward, clip, step, clear; returns its mean loss. */
