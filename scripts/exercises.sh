@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-measures every table of docs/exercises.md and docs/cells.md on the code as it stands: each run
+# Re-measures every table of docs/chapter.md (the exercises) and docs/cells.md on the code as it stands: each run
 # into its own folder under OUT (default runs/exercises), then one summary line per run in
 # OUT/summary.txt (final and best held-out perplexity, final training perplexity, wall time).
 # Usage: scripts/exercises.sh [OUT]   (about an hour on two cores; runs already finished are kept)

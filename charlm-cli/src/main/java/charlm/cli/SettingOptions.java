@@ -51,7 +51,7 @@ final class SettingOptions {
     void addTo(CommandSpec command) {
         this.spec = command;
         preset = OptionSpec.builder("--preset").paramLabel(String.join("|", Presets.names())).type(String.class).arity("1")
-                .description("Start from a named recipe: book (the chapter: every default) or text (a character LSTM for a text of your "
+                .description("Start from a named recipe: book (the chapter: every default) or text (a character GRU for a text of your "
                         + "own; see docs/training.md). Options given beside it override its values.").build();
         command.addOption(preset);
         Map<Setting.Scope, ArgGroupSpec.Builder> groups = new EnumMap<>(Setting.Scope.class);

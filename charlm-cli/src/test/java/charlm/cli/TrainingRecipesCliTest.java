@@ -71,7 +71,7 @@ class TrainingRecipesCliTest {
         var config = (java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG)));
         var settings = (java.util.Map<?, ?>) config.get("settings");
         assertThat(config.get("preset")).isEqualTo("text");
-        assertThat(settings.get("cell")).isEqualTo("lstm");
+        assertThat(settings.get("cell")).isEqualTo("gru");
         assertThat(settings.get("optimizer")).isEqualTo("adam");
         assertThat(settings.get("tokenizer")).isEqualTo("chars");
         assertThat(settings.get("lr_schedule")).isEqualTo("cosine");
@@ -79,7 +79,7 @@ class TrainingRecipesCliTest {
         assertThat(((Number) settings.get("max_tokens")).intValue()).isEqualTo(3000);
         try (Workers w = Workers.serial()) {
             var loaded = Checkpoint.load(out.resolve(RunDirectory.MODEL), Kernels.get(), w);
-            assertThat(loaded.model().config.cell().name()).isEqualTo("lstm");
+            assertThat(loaded.model().config.cell().name()).isEqualTo("gru");
             assertThat(loaded.tokenizer()).isEqualTo(charlm.data.Tokenizer.CHARS);
         }
         Cli.run("train", "--preset", "fancy", "--data", book.toString(), "--out", tmp.resolve("x").toString()).refused("--preset", "book", "text");
@@ -87,10 +87,15 @@ class TrainingRecipesCliTest {
         String bench = Cli.run("bench", "--preset", "text", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
                 "--batch-size", "8", "--num-steps", "10", "--eval-every", "0").ok().lastLine();
         assertThat(bench).startsWith("bench:").contains("hiddens 16");
-        // the preset's forget bias is an LSTM's: with a GRU it is dropped, not refused; typed, it is refused
-        Cli.run("bench", "--preset", "text", "--cell", "gru", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
-                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0").ok();
-        Cli.run("bench", "--preset", "text", "--cell", "gru", "--forget-bias", "1", "--data", book.toString()).refused("--forget-bias");
+        // the preset's forget bias is an LSTM's: with its GRU it is dropped, not refused; typed, it is refused; with --cell lstm it is used
+        Path lstm = tmp.resolve("preset-lstm");
+        Cli.run("train", "--preset", "text", "--cell", "lstm", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16",
+                "--epochs", "1", "--batch-size", "8", "--num-steps", "10", "--eval-every", "0", "--out", lstm.toString()).ok();
+        var lstmSettings = (java.util.Map<?, ?>) ((java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(lstm.resolve(RunDirectory.CONFIG))))
+                .get("settings");
+        assertThat(((Number) lstmSettings.get("forget_bias")).doubleValue()).isEqualTo(1.0);
+        assertThat(((Number) settings.get("forget_bias")).doubleValue()).as("dropped for the GRU").isEqualTo(0.0);
+        Cli.run("bench", "--preset", "text", "--forget-bias", "1", "--data", book.toString()).refused("--forget-bias");
     }
 
     @Test

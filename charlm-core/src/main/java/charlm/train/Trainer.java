@@ -242,16 +242,17 @@ public final class Trainer {
         return EVALUATION_MARGIN * perToken * validation.length;
     }
 
-    /** The rate for the next step, from the schedule: over the steps, or over the time limit when there is one and no --max-steps. */
+    /**
+     * The rate for the next step, from the schedule: over the steps (--max-steps, else the epochs), or,
+     * with a time limit and no --max-steps, over the time or the epochs, whichever will run out first.
+     */
     private double rate() {
         long next = step + 1;
         int warmup = settings.get(TrainingSettings.WARMUP_STEPS);
-        double progress;
+        double progress = horizon > warmup ? (double) (next - warmup) / (horizon - warmup) : 1;
         if (timeLimit != null && maxSteps == 0) {
             double budget = timeLimit.toMillis() / 1000.0 - reserve;
-            progress = budget > 0 ? secondsUsed() / budget : 1;
-        } else {
-            progress = horizon > warmup ? (double) (next - warmup) / (horizon - warmup) : 1;
+            progress = Math.max(progress, budget > 0 ? secondsUsed() / budget : 1);
         }
         return schedule.at(next, Math.max(0, Math.min(1, progress)), epochsDone + 1);
     }

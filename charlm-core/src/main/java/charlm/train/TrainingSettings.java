@@ -146,7 +146,8 @@ public final class TrainingSettings {
 
     public static final Setting<String> LR_SCHEDULE = declare(Setting.of("lr-schedule", Scope.TRAINING, ValueType.oneOf(Schedules::names), "constant")
             .help("How the rate changes: constant (the chapter), cosine (from --lr down to --min-lr over the run's steps, or over "
-                    + "--time-limit when one is given without --max-steps) or step (times --lr-decay every --lr-decay-every epochs)."));
+                    + "--time-limit or --epochs, whichever runs out first, when a time limit is given without --max-steps) or step "
+                    + "(times --lr-decay every --lr-decay-every epochs)."));
 
     public static final Setting<Integer> WARMUP_STEPS = declare(Setting.of("warmup-steps", Scope.TRAINING, ValueType.INTEGER, 0).label("N")
             .check(v -> v >= 0, "0 or a positive whole number")
@@ -186,7 +187,8 @@ public final class TrainingSettings {
             .label("DURATION").check(v -> v == null || !v.isZero() && !v.isNegative(), "a positive duration such as 150s, 10m or 1h")
             .help("Train until this much wall time has passed since the command started (150s, 10m, 1h; over all resumed parts of a run), "
                     + "keeping back what the final evaluation and checkpoints need; then evaluate and write them. Without --max-steps the "
-                    + "schedule runs over this time, so such a run is not bit-reproducible; with --epochs or --max-steps alone it is."));
+                    + "schedule runs over this time (or the epochs, if they run out first), so such a run is not bit-reproducible; "
+                    + "with --epochs or --max-steps alone it is."));
 
     public static final Setting<Integer> EVAL_EVERY = declare(Setting.of("eval-every", Scope.RUN, ValueType.INTEGER, 0).label("N")
             .check(v -> v >= 0, "0 (at each epoch's end only) or a positive whole number")
