@@ -110,7 +110,12 @@ final class SettingOptions {
     Settings resolve() {
         if (form != Form.SINGLE) throw new IllegalStateException("a list form has a grid, not one value");
         // A preset's value that does not apply (its forget bias, given a GRU) is dropped; a typed one is checked.
-        return TrainingSettings.validate(TrainingSettings.withoutWhatDoesNotApply(given(defaults()), this::given));
+        Settings s = given(defaults());
+        // A time limit is how long the run trains: epochs it did not type (the defaults', a preset's) do not end it sooner.
+        if (s.get(TrainingSettings.TIME_LIMIT) != null && !given(TrainingSettings.EPOCHS)) {
+            s = s.with(TrainingSettings.EPOCHS, TrainingSettings.EPOCHS_UNDER_A_TIME_LIMIT);
+        }
+        return TrainingSettings.validate(TrainingSettings.withoutWhatDoesNotApply(s, this::given));
     }
 
     /** The settings base with what was typed on the command line applied over it (no cross-checks). */

@@ -299,7 +299,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         }
         if (!run.history().isEmpty()) {
             EpochStats last = run.history().get(run.history().size() - 1);
-            w.printf(Locale.ROOT, "perplexity %.2f, %.1f tokens/s (median of %d epochs), %s%n", last.perplexity(),
+            w.printf(Locale.ROOT, "perplexity %s, %.1f tokens/s (median of %d epochs), %s%n", perplexity(last.perplexity()),
                     medianSpeed(run), run.history().size(), engine.describe());
         }
         List<Evaluation> scores = run.evaluations();
@@ -311,7 +311,8 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                     best.epochs());
         } else if (!run.history().isEmpty() && run.history().get(0).hasValidation()) {
             EpochStats last = run.history().get(run.history().size() - 1), best = run.bestValidation();
-            w.printf(Locale.ROOT, "validation perplexity %.2f (best %.2f at epoch %d)%n", last.valPerplexity(), best.valPerplexity(), best.epoch());
+            w.printf(Locale.ROOT, "validation perplexity %s (best %s at epoch %d)%n", perplexity(last.valPerplexity()), perplexity(best.valPerplexity()),
+                    best.epoch());
         }
     }
 
@@ -321,8 +322,13 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
     }
 
     static String line(EpochStats s) {
-        String val = s.hasValidation() ? String.format(Locale.ROOT, ", validation %.2f", s.valPerplexity()) : "";
-        return String.format(Locale.ROOT, "epoch %d: perplexity %.2f%s, %.1f tokens/s", s.epoch(), s.perplexity(), val, s.tokensPerSec());
+        String val = s.hasValidation() ? ", validation " + perplexity(s.valPerplexity()) : "";
+        return String.format(Locale.ROOT, "epoch %d: perplexity %s%s, %.1f tokens/s", s.epoch(), perplexity(s.perplexity()), val, s.tokensPerSec());
+    }
+
+    /** Two decimals, as the chapter prints it; a run on its way to diverging gets 3.65e+28, not thirty digits. */
+    static String perplexity(double p) {
+        return String.format(Locale.ROOT, p < 1e6 ? "%.2f" : "%.3g", p);
     }
 
     static double medianSpeed(RunDirectory run) {

@@ -113,10 +113,18 @@ class TrainingRecipesCliTest {
     @Test
     void aTimeLimitEndsWithAnEvaluationAndACheckpoint() throws Exception {
         Path out = tmp.resolve("timed");
-        Cli.Result r = Cli.run(recipe(out, "--epochs", "100000", "--time-limit", "6s")).ok();
+        // no --epochs: the time limit, not the default's 500 epochs, is what ends the run
+        Cli.Result r = Cli.run(recipe(out, "--time-limit", "6s")).ok();
         assertThat(r.out()).contains("stopped at --time-limit").contains("validation perplexity");
         assertThat(out.resolve(RunDirectory.MODEL)).exists();
         assertThat(out.resolve(RunDirectory.BEST)).exists();
+        var settings = (java.util.Map<?, ?>) ((java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG))))
+                .get("settings");
+        assertThat(((Number) settings.get("epochs")).intValue()).isEqualTo(charlm.train.TrainingSettings.EPOCHS_UNDER_A_TIME_LIMIT);
+        // typed epochs still count: the run ends with them, before the limit
+        Path typed = tmp.resolve("timed-typed");
+        assertThat(Cli.run(recipe(typed, "--epochs", "2", "--time-limit", "1h")).ok().out()).doesNotContain("stopped at --time-limit");
+        assertThat(Safetensors.read(typed.resolve(RunDirectory.MODEL)).metadata()).containsEntry("epoch", "2");
         Cli.run("train", "--resume", tmp.resolve("nothing").toString()).refused("model.safetensors");
     }
 

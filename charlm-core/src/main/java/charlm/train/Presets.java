@@ -55,9 +55,8 @@ public final class Presets {
         text.put(TrainingSettings.LR_SCHEDULE, "cosine");
         text.put(TrainingSettings.WARMUP_STEPS, 100);
         text.put(TrainingSettings.MIN_LR, 0.0001);
-        text.put(TrainingSettings.DROPOUT, 0.1);
-        text.put(TrainingSettings.EPOCHS, 20);
-        text.put(TrainingSettings.EVAL_EVERY, 500);
+        text.put(TrainingSettings.DROPOUT, 0.2);
+        text.put(TrainingSettings.EPOCHS, 10);
         register(new Preset("text", "a character GRU for a text of your own: every character kept, 10% held out, Adam with warm-up and a "
                 + "cosine schedule, dropout (an LSTM's forget bias at 1 if --cell lstm is given)", text));
     }

@@ -351,15 +351,20 @@ public final class Trainer {
         windowSum = 0;
         windowCount = 0;
         if (mean > 2 * uniformLoss && mean > lastWindowMean) {
-            throw diverged(k, String.format(java.util.Locale.ROOT, "mean loss %.1f over the last %d minibatches, above twice a uniform guess's "
-                    + "%.2f and rising", mean, DIVERGENCE_WINDOW, uniformLoss));
+            throw diverged(k, String.format(java.util.Locale.ROOT, "mean loss %.1f over the last %d minibatches, above %.2f "
+                    + "(twice a uniform guess's ln V) and rising", mean, DIVERGENCE_WINDOW, 2 * uniformLoss));
         }
         lastWindowMean = mean;
     }
 
     private CharlmException diverged(int k, String what) {
-        return new CharlmException("training diverged in epoch " + (epochsDone + 1) + " (minibatch " + (k + 1) + ": " + what
-                + "); clip the gradients (--clip 1) or lower the learning rate (--lr)", 3, null);
+        double theta = settings.get(TrainingSettings.CLIP);
+        String advice = Double.isInfinite(theta)
+                ? "clip the gradients (--clip 1) or lower the learning rate (--lr)"
+                : "lower the learning rate (--lr, now " + TrainingSettings.LR.type().format(settings.get(TrainingSettings.LR))
+                        + ") or clip harder (--clip below " + TrainingSettings.CLIP.type().format(theta) + ")";
+        return new CharlmException("training diverged in epoch " + (epochsDone + 1) + " (minibatch " + (k + 1) + ": " + what + "); " + advice,
+                3, null);
     }
 
     /**

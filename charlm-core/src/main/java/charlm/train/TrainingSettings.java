@@ -177,7 +177,10 @@ public final class TrainingSettings {
 
     public static final Setting<Integer> EPOCHS = declare(Setting.of("epochs", Scope.RUN, ValueType.INTEGER, 500).label("N")
             .check(TrainingSettings::positive, "a positive whole number")
-            .help("Epochs to train."));
+            .help("Epochs to train (with --time-limit and no --epochs, as many as the time allows)."));
+
+    /** The epochs of a run that --time-limit ends, when --epochs was not typed: more than any budget holds. */
+    public static final int EPOCHS_UNDER_A_TIME_LIMIT = 1_000_000;
 
     public static final Setting<Integer> MAX_STEPS = declare(Setting.of("max-steps", Scope.RUN, ValueType.INTEGER, 0).label("N")
             .check(v -> v >= 0, "0 (no limit) or a positive whole number")
@@ -186,7 +189,8 @@ public final class TrainingSettings {
     public static final Setting<java.time.Duration> TIME_LIMIT = declare(Setting.of("time-limit", Scope.RUN, ValueType.DURATION, (java.time.Duration) null)
             .label("DURATION").check(v -> v == null || !v.isZero() && !v.isNegative(), "a positive duration such as 150s, 10m or 1h")
             .help("Train until this much wall time has passed since the command started (150s, 10m, 1h; over all resumed parts of a run), "
-                    + "keeping back what the final evaluation and checkpoints need; then evaluate and write them. Without --max-steps the "
+                    + "keeping back what the final evaluation and checkpoints need; then evaluate and write them. Only typed --epochs end "
+                    + "such a run sooner (not the default's or a preset's). Without --max-steps the "
                     + "schedule runs over this time (or the epochs, if they run out first), so such a run is not bit-reproducible; "
                     + "with --epochs or --max-steps alone it is."));
 
