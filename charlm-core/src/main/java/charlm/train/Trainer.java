@@ -30,6 +30,8 @@ public final class Trainer {
 
     /** Divergence: windows of this many minibatches whose mean loss exceeds twice a uniform guess's and rises. */
     static final int DIVERGENCE_WINDOW = 10;
+    /** A minibatch loss above this (ln of the largest double) has an infinite perplexity: the run has diverged. */
+    static final double MAX_LOSS = Math.log(Double.MAX_VALUE);
     /** Seconds kept back from a time limit besides the final evaluation: the checkpoints and the plot. */
     static final double TIME_MARGIN = 2.0;
     /** How much longer than the last one the final held-out scoring is allowed to take, within a time limit. */
@@ -71,7 +73,7 @@ public final class Trainer {
     // Not saved: reporting and the divergence watch.
     private double lossSinceEval;
     private int batchesSinceEval;
-    private double windowSum, lastWindowMean = Double.NaN;
+    private double windowSum, lastWindowMean;        // the first window is compared with ln V, where a model starts
     private int windowCount;
     private double reserve = TIME_MARGIN;
 
@@ -113,6 +115,7 @@ public final class Trainer {
         long perEpoch = Math.max(1, (tokens.length - 1L) / batchSize / numSteps);
         this.horizon = maxSteps > 0 ? maxSteps : epochs * perEpoch;
         this.uniformLoss = Math.log(model.config.vocabSize());
+        this.lastWindowMean = uniformLoss;
         model.params.zeroGrad();
     }
 
@@ -345,6 +348,9 @@ public final class Trainer {
      * guess's (2 ln V) and above the previous window's.
      */
     private void watchForDivergence(int k, double loss) {
+        if (loss > MAX_LOSS) {
+            throw diverged(k, String.format(java.util.Locale.ROOT, "loss %.4g, a perplexity beyond what a double holds", loss));
+        }
         windowSum += loss;
         if (++windowCount < DIVERGENCE_WINDOW) return;
         double mean = windowSum / windowCount;

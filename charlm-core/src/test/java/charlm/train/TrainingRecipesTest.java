@@ -168,6 +168,24 @@ class TrainingRecipesTest {
         assertThat((System.nanoTime() - t0) / 1e9).isLessThan(5.0);
     }
 
+    /** The reliability issue's case: no clipping at lr 1000. It stops before any epoch reports an infinite perplexity. */
+    @Test
+    void aRunWhosePerplexityWouldBeInfiniteStopsBeforeAnEpochSaysSo() {
+        Settings s = small().with(TrainingSettings.CLIP, Double.POSITIVE_INFINITY).with(TrainingSettings.LR, 1000.0)
+                .with(TrainingSettings.HIDDENS, 64).with(TrainingSettings.EPOCHS, 5).with(TrainingSettings.VAL_FRACTION, 0.0);
+        List<Double> perplexities = new ArrayList<>();
+        try (Workers w = Workers.serial()) {
+            RnnModel m = new RnnModel(TrainingSettings.modelConfig(s, corpus.vocab().size()), Kernels.get(), w);
+            Rng rng = new Rng(1);
+            m.initialize(rng);
+            Trainer t = new Trainer(m, s, train, null, rng);
+            assertThatThrownBy(() -> t.run(e -> perplexities.add(e.perplexity()))).isInstanceOf(CharlmException.class)
+                    .hasMessageContaining("diverged in epoch").hasMessageContaining("--clip")
+                    .satisfies(e -> assertThat(((CharlmException) e).exitCode()).isEqualTo(3));
+        }
+        assertThat(perplexities).allSatisfy(p -> assertThat(p).isFinite());
+    }
+
     @Test
     void aLossRisingFarAboveAUniformGuessIsADivergedRun() {
         Settings s = small().with(TrainingSettings.CLIP, Double.POSITIVE_INFINITY).with(TrainingSettings.LR, 60.0)
