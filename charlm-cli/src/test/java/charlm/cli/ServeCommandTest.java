@@ -53,9 +53,22 @@ class ServeCommandTest {
         serve.thread().interrupt();
         assertThat(serve.exitCode(WAIT)).isZero();
         assertThat(serve.err().toString()).isEmpty();
-        // the port is free again
-        try (ServerSocket again = new ServerSocket(base.getPort(), 1, InetAddress.getLoopbackAddress())) {
-            assertThat(again.getLocalPort()).isEqualTo(base.getPort());
+        // the port is free again: at once as a rule, but the JDK's HttpServer closes its listening
+        // channel through its selector, so on a busy machine the port can stay bound a moment after
+        // the command has returned (seen once in a full build); a port still held after WAIT fails.
+        assertThat(bindsWithin(base.getPort(), WAIT)).as("port " + base.getPort() + " released").isTrue();
+    }
+
+    /** Whether a listening socket can be bound to port on loopback, trying until the time is up. */
+    private static boolean bindsWithin(int port, Duration time) throws InterruptedException {
+        long deadline = System.nanoTime() + time.toNanos();
+        while (true) {
+            try (ServerSocket again = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+                return again.getLocalPort() == port;
+            } catch (IOException stillBound) {
+                if (System.nanoTime() > deadline) return false;
+                Thread.sleep(20);
+            }
         }
     }
 
