@@ -98,6 +98,27 @@ class TrainingRecipesCliTest {
         Cli.run("bench", "--preset", "text", "--forget-bias", "1", "--data", book.toString()).refused("--forget-bias");
     }
 
+    /** --preset text-lstm is text's recipe with an LSTM whose forget bias is 1; options beside it still win. */
+    @Test
+    void theLongerRunPresetIsTheTextRecipeWithAnLstm() throws Exception {
+        Path out = tmp.resolve("preset-text-lstm");
+        Cli.run("train", "--preset", "text-lstm", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
+                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0", "--out", out.toString()).ok();
+        var config = (java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG)));
+        var settings = (java.util.Map<?, ?>) config.get("settings");
+        assertThat(config.get("preset")).isEqualTo("text-lstm");
+        assertThat(settings.get("cell")).isEqualTo("lstm");
+        assertThat(((Number) settings.get("forget_bias")).doubleValue()).isEqualTo(1.0);
+        assertThat(settings.get("optimizer")).isEqualTo("adam");
+        assertThat(settings.get("input")).isEqualTo("embedding");
+        assertThat(((Number) settings.get("dropout")).doubleValue()).isEqualTo(0.2);
+        assertThat(((Number) settings.get("hiddens")).intValue()).as("given beside the preset").isEqualTo(16);
+        try (Workers w = Workers.serial()) {
+            assertThat(Checkpoint.load(out.resolve(RunDirectory.MODEL), Kernels.get(), w).model().config.cell().name()).isEqualTo("lstm");
+        }
+        Cli.run("train", "--preset", "fancy", "--data", book.toString(), "--out", tmp.resolve("y").toString()).refused("text-lstm");
+    }
+
     @Test
     void maxStepsStopsInsideAnEpochAndTheRunResumesFromThere() throws Exception {
         Path out = tmp.resolve("steps");
