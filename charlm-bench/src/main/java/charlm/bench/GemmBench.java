@@ -36,6 +36,8 @@ public class GemmBench {
         NN_32x512x512(Op.NN, 32, 512, 512, 512),
         /** The same, one column half (one of 2 threads): ldb = ldc = 512. */
         NN_32x256x512_half(Op.NN, 32, 256, 512, 512),
+        /** One 64-column panel of a step's weights, packed (k, 64) as the cells read them: ldb = ldc = 64. */
+        NN_32x64x512_panel(Op.NN, 32, 64, 512, 64),
         /** Generation with B = 2 and B = 1. */
         NN_2x512x512(Op.NN, 2, 512, 512, 512),
         NN_1x512x512(Op.NN, 1, 512, 512, 512),
