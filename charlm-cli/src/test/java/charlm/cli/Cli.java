@@ -51,6 +51,11 @@ final class Cli {
         }
     }
 
+    /** The resolved settings a run recorded in its config.json. */
+    static Map<?, ?> settingsOf(Path run) throws IOException {
+        return (Map<?, ?>) ((Map<?, ?>) charlm.io.Json.parse(Files.readString(run.resolve(RunDirectory.CONFIG)))).get("settings");
+    }
+
     static Result run(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
         int code;

@@ -2,7 +2,6 @@ package charlm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import charlm.io.Json;
 import charlm.testing.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,10 +33,6 @@ class SweepCommandTest {
         return Cli.concat(base, grid);
     }
 
-    private static Map<?, ?> settingsOf(Path trial) throws IOException {
-        return (Map<?, ?>) ((Map<?, ?>) Json.parse(Files.readString(trial.resolve(RunDirectory.CONFIG)))).get("settings");
-    }
-
     @Test
     void cellsDepthsActivationsAndSamplingAreAGrid() throws IOException {
         Path out = tmp.resolve("grid");
@@ -52,7 +47,7 @@ class SweepCommandTest {
         assertThat(trials).hasSize(16);
         for (Path t : trials) {
             assertThat(t.resolve(Sweep.RESULT)).exists();
-            Map<?, ?> settings = settingsOf(t);
+            Map<?, ?> settings = Cli.settingsOf(t);
             String name = t.getFileName().toString();
             assertThat(name).contains("cell-" + settings.get("cell")).contains("layers-" + ((Number) settings.get("layers")).intValue())
                     .contains("sampling-" + settings.get("sampling"));
@@ -72,7 +67,7 @@ class SweepCommandTest {
         Cli.Result r = Cli.run(tiny(out, "--sampling", "sequential,random", "--detach", "true,false")).ok();
         assertThat(r.out()).contains("sweep of 3 trials").contains("left out sampling-random_detach-false: --no-detach needs --sampling sequential");
         assertThat(out.resolve("sampling-sequential_detach-false")).isDirectory();
-        assertThat(settingsOf(out.resolve("sampling-sequential_detach-false")).get("detach")).isEqualTo(false);
+        assertThat(Cli.settingsOf(out.resolve("sampling-sequential_detach-false")).get("detach")).isEqualTo(false);
     }
 
     @Test

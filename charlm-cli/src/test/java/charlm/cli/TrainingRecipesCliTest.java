@@ -69,7 +69,7 @@ class TrainingRecipesCliTest {
         Cli.run("train", "--preset", "text", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "24", "--epochs", "1",
                 "--batch-size", "8", "--num-steps", "10", "--eval-every", "0", "--out", out.toString()).ok();
         var config = (java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG)));
-        var settings = (java.util.Map<?, ?>) config.get("settings");
+        var settings = Cli.settingsOf(out);
         assertThat(config.get("preset")).isEqualTo("text");
         assertThat(settings.get("cell")).isEqualTo("gru");
         assertThat(settings.get("optimizer")).isEqualTo("adam");
@@ -91,8 +91,7 @@ class TrainingRecipesCliTest {
         Path lstm = tmp.resolve("preset-lstm");
         Cli.run("train", "--preset", "text", "--cell", "lstm", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16",
                 "--epochs", "1", "--batch-size", "8", "--num-steps", "10", "--eval-every", "0", "--out", lstm.toString()).ok();
-        var lstmSettings = (java.util.Map<?, ?>) ((java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(lstm.resolve(RunDirectory.CONFIG))))
-                .get("settings");
+        var lstmSettings = Cli.settingsOf(lstm);
         assertThat(((Number) lstmSettings.get("forget_bias")).doubleValue()).isEqualTo(1.0);
         assertThat(((Number) settings.get("forget_bias")).doubleValue()).as("dropped for the GRU").isEqualTo(0.0);
         Cli.run("bench", "--preset", "text", "--forget-bias", "1", "--data", book.toString()).refused("--forget-bias");
@@ -105,7 +104,7 @@ class TrainingRecipesCliTest {
         Cli.run("train", "--preset", "text-lstm", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
                 "--batch-size", "8", "--num-steps", "10", "--eval-every", "0", "--out", out.toString()).ok();
         var config = (java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG)));
-        var settings = (java.util.Map<?, ?>) config.get("settings");
+        var settings = Cli.settingsOf(out);
         assertThat(config.get("preset")).isEqualTo("text-lstm");
         assertThat(settings.get("cell")).isEqualTo("lstm");
         assertThat(((Number) settings.get("forget_bias")).doubleValue()).isEqualTo(1.0);
@@ -139,8 +138,7 @@ class TrainingRecipesCliTest {
         assertThat(r.out()).contains("stopped at --time-limit").contains("validation perplexity");
         assertThat(out.resolve(RunDirectory.MODEL)).exists();
         assertThat(out.resolve(RunDirectory.BEST)).exists();
-        var settings = (java.util.Map<?, ?>) ((java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG))))
-                .get("settings");
+        var settings = Cli.settingsOf(out);
         assertThat(((Number) settings.get("epochs")).intValue()).isEqualTo(charlm.train.TrainingSettings.EPOCHS_UNDER_A_TIME_LIMIT);
         // typed epochs still count: the run ends with them, before the limit
         Path typed = tmp.resolve("timed-typed");
