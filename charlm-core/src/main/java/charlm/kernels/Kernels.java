@@ -64,6 +64,33 @@ public interface Kernels {
     /** dA = dH ⊙ (1 − H²), the tanh derivative written through its output. */
     void tanhBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len);
 
+    /**
+     * The backward of an LSTM step's cell (the model's LstmLayer, whose comment has the forward),
+     * elementwise over len columns, given dH at off (the gradient reaching H) and the carried cell
+     * gradient dc at dcOff (reaching C from the next step), with the gates I, F, O (after σ), the
+     * candidate C̃ (after tanh), each in gates[0..3], and tanh(C), all at off, and C_prev at cPrevOff:
+     *   dC = dc + dH ⊙ O ⊙ (1 − tanh²(C)); dc becomes dC ⊙ F (what reaches C_prev)
+     *   dA_I = dC ⊙ C̃ ⊙ I(1 − I), dA_F = dC ⊙ C_prev ⊙ F(1 − F),
+     *   dA_O = dH ⊙ tanh(C) ⊙ O(1 − O), dA_C̃ = dC ⊙ I ⊙ (1 − C̃²)
+     * into dA[0..3] at off, each product rounded on its own, left to right as written. This default
+     * is the definition; an override gives its bits.
+     */
+    default void lstmCellBackward(float[] dh, float[][] gates, float[] tanhC, int off, float[] cPrev, int cPrevOff,
+                                  float[] dc, int dcOff, float[][] dA, int len) {
+        float[] gi = gates[0], gf = gates[1], go = gates[2], gc = gates[3];
+        float[] dAi = dA[0], dAf = dA[1], dAo = dA[2], dAc = dA[3];
+        for (int j = 0; j < len; j++) {
+            float d = dh[off + j];
+            float i = gi[off + j], f = gf[off + j], o = go[off + j], g = gc[off + j], th = tanhC[off + j];
+            float dC = dc[dcOff + j] + d * o * (1f - th * th);
+            dc[dcOff + j] = dC * f;
+            dAi[off + j] = dC * g * i * (1f - i);
+            dAf[off + j] = dC * cPrev[cPrevOff + j] * f * (1f - f);
+            dAo[off + j] = d * th * o * (1f - o);
+            dAc[off + j] = dC * i * (1f - g * g);
+        }
+    }
+
     /** x[off .. off+len) = max(x, 0) in place. */
     void relu(float[] x, int off, int len);
 

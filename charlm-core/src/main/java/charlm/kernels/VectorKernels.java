@@ -800,6 +800,34 @@ final class VectorKernels implements Kernels {
         }
     }
 
+    /**
+     * The default's loop on whole vectors: C2 left the scalar loop, which reads six arrays and writes
+     * five, unvectorised (a step's cell backward, 32 rows of 64 columns, ~39 µs a part with the
+     * packing that follows it; ~30 µs this way).
+     */
+    @Override
+    public void lstmCellBackward(float[] dh, float[][] gates, float[] tanhC, int off, float[] cPrev, int cPrevOff,
+                                 float[] dc, int dcOff, float[][] dA, int len) {
+        float[] gi = gates[0], gf = gates[1], go = gates[2], gc = gates[3];
+        float[] dAi = dA[0], dAf = dA[1], dAo = dA[2], dAc = dA[3];
+        int j = 0;
+        for (; j + L <= len; j += L) {
+            int at = off + j;
+            FloatVector d = FloatVector.fromArray(S, dh, at);
+            FloatVector i = FloatVector.fromArray(S, gi, at), f = FloatVector.fromArray(S, gf, at);
+            FloatVector o = FloatVector.fromArray(S, go, at), g = FloatVector.fromArray(S, gc, at);
+            FloatVector th = FloatVector.fromArray(S, tanhC, at);
+            FloatVector one = FloatVector.broadcast(S, 1f);
+            FloatVector dC = FloatVector.fromArray(S, dc, dcOff + j).add(d.mul(o).mul(one.sub(th.mul(th))));
+            dC.mul(f).intoArray(dc, dcOff + j);
+            dC.mul(g).mul(i).mul(one.sub(i)).intoArray(dAi, at);
+            dC.mul(FloatVector.fromArray(S, cPrev, cPrevOff + j)).mul(f).mul(one.sub(f)).intoArray(dAf, at);
+            d.mul(th).mul(o).mul(one.sub(o)).intoArray(dAo, at);
+            dC.mul(i).mul(one.sub(g.mul(g))).intoArray(dAc, at);
+        }
+        if (j < len) Kernels.super.lstmCellBackward(dh, gates, tanhC, off + j, cPrev, cPrevOff + j, dc, dcOff + j, dA, len - j);
+    }
+
     @Override
     public void tanhBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len) {
         int i = 0;

@@ -200,22 +200,10 @@ final class LstmLayer extends RecurrentLayer {
         LstmTape tp = (LstmTape) tape;
         int bs = tp.batchSize;
         int blk = t * bs * hidden;
-        float[] gi = tp.gate[I], gf = tp.gate[F], go = tp.gate[O], gc = tp.gate[C];
-        float[] dAi = tp.dA[I], dAf = tp.dA[F], dAo = tp.dA[O], dAc = tp.dA[C];
         addFinalStateGradient(t, j0, j1);
         for (int b = 0; b < bs; b++) {
-            int row = blk + b * hidden, s = b * hidden, cPrev = blk + b * hidden;
-            for (int j = j0; j < j1; j++) {
-                float dh = tp.dH[row + j];
-                float i = gi[row + j], f = gf[row + j], o = go[row + j], c = gc[row + j], th = tp.tanhC[row + j];
-                float dc = tp.dC[s + j] + dh * o * (1f - th * th);
-                float dO = dh * th, dF = dc * tp.cAll[cPrev + j], dI = dc * c, dCand = dc * i;
-                tp.dC[s + j] = dc * f;
-                dAi[row + j] = dI * i * (1f - i);
-                dAf[row + j] = dF * f * (1f - f);
-                dAo[row + j] = dO * o * (1f - o);
-                dAc[row + j] = dCand * (1f - c * c);
-            }
+            int row = blk + b * hidden + j0;
+            kernels.lstmCellBackward(tp.dH, tp.gate, tp.tanhC, row, tp.cAll, row, tp.dC, b * hidden + j0, tp.dA, j1 - j0);
         }
         int n = bs * hidden * tp.numSteps;
         for (int g = 0; g < 4; g++) packStepRows(tp.dA[g], t, j0, j1, tp.dAP, g * n);
