@@ -2,6 +2,7 @@ package charlm.cli;
 
 import charlm.data.Rng;
 import charlm.kernels.Kernels;
+import charlm.kernels.PhaseTimes;
 import charlm.model.FlopCount;
 import charlm.model.RnnModel;
 import charlm.settings.Settings;
@@ -13,6 +14,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code charlm bench}: trains with no file output and reports the median tokens/s, and that rate in GFLOP/s against the peak. */
@@ -30,8 +32,17 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
 
     private final SettingOptions settingOptions = new SettingOptions(SettingOptions.Form.SINGLE).withDefault(TrainingSettings.EPOCHS, 20);
 
+    /** Epochs before this one are left out of --profile: the JIT is still compiling the kernels. */
+    static final int PROFILE_FROM = 3;
+
     @Spec
     CommandSpec spec;
+
+    @Option(names = "--profile", description = {"Before the last line, list where the training time went: the wall time of each "
+            + "phase the worker pool runs (forward step, backward step, weight gradients, logits, optimizer update, ...), "
+            + "in ms per epoch and as a share of the training time, from epoch " + PROFILE_FROM + " on (all epochs when there "
+            + "are fewer), and what is left outside them. The same code with two clock reads a phase added."})
+    boolean profile;
 
     @Override
     public SettingOptions settingOptions() {
@@ -53,11 +64,22 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
             double[] speeds = new double[epochs];
             EpochStats[] lastEpoch = new EpochStats[1];
+            PhaseTimes times = new PhaseTimes();
+            int profileFrom = epochs >= PROFILE_FROM ? PROFILE_FROM : 1;
+            double[] profiled = new double[2]; // seconds of training, epochs
+            if (profile && profileFrom == 1) engine.workers().timePhases(times);
             trainer.run(s -> {
                 speeds[s.epoch() - 1] = s.tokensPerSec();
                 lastEpoch[0] = s;
                 w.println(TrainCommand.line(s));
+                if (profile && s.epoch() >= profileFrom) {
+                    profiled[0] += s.seconds();
+                    profiled[1]++;
+                }
+                if (profile && s.epoch() == profileFrom - 1) engine.workers().timePhases(times);
             });
+            engine.workers().timePhases(null);
+            if (profile) printProfile(w, times, profileFrom, epochs, profiled[0], (int) profiled[1]);
             EpochStats last = lastEpoch[0];
             double median = TrainCommand.median(speeds);
             double gflops = median * FlopCount.trainingPerToken(model) / 1e9;
@@ -69,5 +91,18 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
                     settings.format(TrainingSettings.SAMPLING), engine.describe());
         }
         return 0;
+    }
+
+    /** The --profile table: each phase in ms per epoch, its share of the training time, its runs per epoch. */
+    static void printProfile(PrintWriter w, PhaseTimes times, int from, int to, double seconds, int epochs) {
+        if (epochs == 0 || seconds <= 0) return;
+        w.printf(Locale.ROOT, "profile of epochs %d-%d: %.1f ms of training per epoch; the worker pool's phases by wall time%n",
+                from, to, 1e3 * seconds / epochs);
+        for (PhaseTimes.Phase p : times.phases()) {
+            double ms = p.nanos() / 1e6 / epochs;
+            w.printf(Locale.ROOT, "  %-40s %9.2f ms %6.1f%% %8.0f runs%n", p.name(), ms, 100 * ms / (1e3 * seconds / epochs), (double) p.runs() / epochs);
+        }
+        double rest = 1e3 * seconds / epochs - times.totalNanos() / 1e6 / epochs;
+        w.printf(Locale.ROOT, "  %-40s %9.2f ms %6.1f%%%n", "outside the pool's phases", rest, 100 * rest / (1e3 * seconds / epochs));
     }
 }

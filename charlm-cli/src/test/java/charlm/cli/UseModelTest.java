@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import charlm.testing.SharedData;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -103,5 +104,36 @@ class UseModelTest {
         assertThat(r.lastLine()).matches("bench: \\d+(\\.\\d+)? tokens/s.*");
         assertThat(r.outLines()).hasSize(3); // two epochs, then the summary
         assertThat(r.err()).isEmpty();
+    }
+
+    /**
+     * --profile lists the pool's phases before the last line (which stays the bench line), from
+     * epoch 3 on, and the phases and what is outside them make up the training time.
+     */
+    @Test
+    void benchProfileListsWhereTheTimeWent() {
+        Cli.Result r = Cli.run(Cli.tinyWith("bench", "--data", book.toString(), "--epochs", "4", "--profile")).ok();
+        List<String> lines = r.outLines();
+        assertThat(r.lastLine()).startsWith("bench: ");
+        int head = lines.indexOf(lines.stream().filter(l -> l.startsWith("profile of epochs 3-4: ")).findFirst().orElseThrow());
+        Pattern row = Pattern.compile("  (.+?) +(\\d+\\.\\d+) ms +(\\d+\\.\\d)%( +\\d+ runs)?");
+        double shares = 0;
+        Set<String> names = new HashSet<>();
+        for (String line : lines.subList(head + 1, lines.size() - 1)) {
+            Matcher m = row.matcher(line);
+            assertThat(m.matches()).as("profile line '%s'", line).isTrue();
+            names.add(m.group(1));
+            shares += Double.parseDouble(m.group(3));
+        }
+        assertThat(names).contains("forward step", "backward step", "weight gradients", "logits", "optimizer update",
+                "outside the pool's phases");
+        assertThat(shares).isCloseTo(100, org.assertj.core.api.Assertions.within(1.0)); // rounding of each share to 0.1%
+    }
+
+    @Test
+    void benchProfileOfFewerThanThreeEpochsCoversThemAll() {
+        Cli.Result r = Cli.run(Cli.tinyWith("bench", "--data", book.toString(), "--profile")).ok();
+        assertThat(r.outLines()).anyMatch(l -> l.startsWith("profile of epochs 1-2: "));
+        assertThat(r.lastLine()).startsWith("bench: ");
     }
 }

@@ -45,11 +45,19 @@ public final class ArrayPasses {
      * pool's parts. Make it once, run it with {@link Workers#run} at every step.
      */
     public static final class ChunkTask implements Workers.Task {
+        private final String name;
         private final Body body;
         private int n;
 
-        public ChunkTask(Body body) {
+        /** name: what {@link PhaseTimes} files its runs under. */
+        public ChunkTask(String name, Body body) {
+            this.name = name;
             this.body = body;
+        }
+
+        @Override
+        public String name() {
+            return name;
         }
 
         /** Sets the array length for the next run. */
@@ -94,6 +102,11 @@ public final class ArrayPasses {
         float[] g;
 
         @Override
+        public String name() {
+            return "gradient norm";
+        }
+
+        @Override
         public void run(int part, int parts) {
             int c0 = Workers.start(part, parts, CHUNKS, 1), c1 = Workers.end(part, parts, CHUNKS, 1);
             for (int c = c0; c < c1; c++) {
@@ -116,6 +129,11 @@ public final class ArrayPasses {
         float s;
 
         @Override
+        public String name() {
+            return "gradient clipping";
+        }
+
+        @Override
         public void run(int part, int parts) {
             int from = chunkStart(Workers.start(part, parts, CHUNKS, 1), g.length);
             int to = chunkEnd(Workers.end(part, parts, CHUNKS, 1) - 1, g.length);
@@ -125,6 +143,11 @@ public final class ArrayPasses {
 
     private static final class Zero implements Workers.Task {
         float[] g;
+
+        @Override
+        public String name() {
+            return "zero gradients";
+        }
 
         @Override
         public void run(int part, int parts) {

@@ -25,6 +25,23 @@ public final class Workers implements AutoCloseable {
     @FunctionalInterface
     public interface Task {
         void run(int part, int parts);
+
+        /** What {@link PhaseTimes} files this task's time under; see {@link #named}. */
+        default String name() {
+            return PhaseTimes.UNNAMED;
+        }
+    }
+
+    /** task, under a name for {@link PhaseTimes}: a phase of the model ("forward step", "logits"). */
+    public static Task named(String name, Task task) {
+        return new NamedTask(name, task);
+    }
+
+    private record NamedTask(String name, Task task) implements Task {
+        @Override
+        public void run(int part, int parts) {
+            task.run(part, parts);
+        }
     }
 
     /** Parts per thread: a 512-wide H then splits into 64-column blocks (one kernel panel) with 2 threads. */
@@ -44,6 +61,7 @@ public final class Workers implements AutoCloseable {
     private volatile Task current;
     private volatile boolean closed;
     private volatile Throwable failure;
+    private PhaseTimes phaseTimes; // read and written by the caller's thread only
 
     public Workers(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
@@ -76,8 +94,30 @@ public final class Workers implements AutoCloseable {
         return chunks;
     }
 
+    /**
+     * From now on, adds the wall time of every {@link #run} to times under the task's name (null:
+     * stop). Costs two clock reads a run; only `bench --profile` asks for it.
+     */
+    public void timePhases(PhaseTimes times) {
+        this.phaseTimes = times;
+    }
+
     /** Runs task on every part and waits for all of them; rethrows a part's failure. */
     public void run(Task task) {
+        PhaseTimes times = phaseTimes;
+        if (times == null) {
+            runParts(task);
+            return;
+        }
+        long t0 = System.nanoTime();
+        try {
+            runParts(task);
+        } finally {
+            times.add(task.name(), System.nanoTime() - t0);
+        }
+    }
+
+    private void runParts(Task task) {
         if (threads == 1) {
             task.run(0, 1);
             return;

@@ -23,13 +23,13 @@ final class GruLayer extends RecurrentLayer {
     private final float[] gatesT, candidateT; // their transposes in panels, refreshed at each backward
     private final float[] wxT; // (3, H, D): W_xzᵀ, W_xrᵀ, W_xhᵀ for dX, refreshed at each backward; null on token input
 
-    private final StepTask gatesTask = new StepTask(this::gates);
-    private final StepTask candidateTask = new StepTask(this::candidate);
-    private final StepTask gateGradientsTask = new StepTask(this::gateGradients);
-    private final StepTask resetGradientTask = new StepTask(this::resetGradient);
-    private final Workers.Task initialStateTask = this::initialStateGradient;
-    private final Workers.Task transposeTask = this::transposeRecurrentWeights;
-    private final Workers.Task weightGradientsTask = this::weightGradients;
+    private final StepTask gatesTask = new StepTask(phase("forward step: gates"), this::gates);
+    private final StepTask candidateTask = new StepTask(phase("forward step: candidate"), this::candidate);
+    private final StepTask gateGradientsTask = new StepTask(phase("backward step: gates"), this::gateGradients);
+    private final StepTask resetGradientTask = new StepTask(phase("backward step: reset gate"), this::resetGradient);
+    private final Workers.Task initialStateTask = Workers.named(phase("initial state gradient"), this::initialStateGradient);
+    private final Workers.Task transposeTask = Workers.named(phase("weight transposes"), this::transposeRecurrentWeights);
+    private final Workers.Task weightGradientsTask = Workers.named(phase("weight gradients"), this::weightGradients);
 
     GruLayer(Setup s, Parameters.Builder b) {
         super(s);

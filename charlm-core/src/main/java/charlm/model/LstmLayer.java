@@ -21,11 +21,11 @@ final class LstmLayer extends RecurrentLayer {
     private final float[] whT; // (4, H, H): their transposes in panels, refreshed at each backward
     private final float[] wxT; // (4, H, D): W_x*ᵀ for dX, refreshed at each backward; null on token input
 
-    private final StepTask forwardStepTask = new StepTask(this::forwardStep);
-    private final StepTask backwardStepTask = new StepTask(this::backwardStep);
-    private final Workers.Task initialStateTask = this::initialStateGradient;
-    private final Workers.Task transposeTask = this::transposeRecurrentWeights;
-    private final Workers.Task weightGradientsTask = this::weightGradients;
+    private final StepTask forwardStepTask = new StepTask(phase("forward step"), this::forwardStep);
+    private final StepTask backwardStepTask = new StepTask(phase("backward step"), this::backwardStep);
+    private final Workers.Task initialStateTask = Workers.named(phase("initial state gradient"), this::initialStateGradient);
+    private final Workers.Task transposeTask = Workers.named(phase("weight transposes"), this::transposeRecurrentWeights);
+    private final Workers.Task weightGradientsTask = Workers.named(phase("weight gradients"), this::weightGradients);
 
     LstmLayer(Setup s, Parameters.Builder b) {
         super(s);

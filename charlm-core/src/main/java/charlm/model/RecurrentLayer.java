@@ -50,7 +50,7 @@ abstract class RecurrentLayer {
     /** Whether this forward pass reads the recurrent weights from the panels {@link #packForward} made. */
     boolean packedForward;
 
-    private final Workers.Task prepareTask = this::prepare;
+    private final Workers.Task prepareTask;
 
     RecurrentLayer(Setup s) {
         this.inputs = s.inputs();
@@ -59,6 +59,7 @@ abstract class RecurrentLayer {
         this.prefix = s.prefix();
         this.kernels = s.kernels();
         this.workers = s.workers();
+        this.prepareTask = Workers.named(phase("input projection and panels"), this::prepare);
     }
 
     /** Hands the layer the finished parameters that hold the tensors it declared when it was built. */
@@ -136,17 +137,29 @@ abstract class RecurrentLayer {
      * sets the step before each run, so running a step allocates nothing.
      */
     static final class StepTask implements Workers.Task {
+        private final String name;
         private final StepPhase phase;
         private int t;
 
-        StepTask(StepPhase phase) {
+        StepTask(String name, StepPhase phase) {
+            this.name = name;
             this.phase = phase;
+        }
+
+        @Override
+        public String name() {
+            return name;
         }
 
         @Override
         public void run(int part, int parts) {
             phase.run(t, part, parts);
         }
+    }
+
+    /** A phase's name for {@link charlm.kernels.PhaseTimes}, with the layer's prefix when there are several. */
+    final String phase(String name) {
+        return prefix.isEmpty() ? name : prefix + " " + name;
     }
 
     /** Runs a step's phase at step t on the workers and waits for it. */

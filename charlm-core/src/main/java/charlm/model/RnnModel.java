@@ -33,13 +33,13 @@ public final class RnnModel {
     private boolean fromOutputs = true;
 
     // One task per phase of the model's own, made once: running a phase allocates nothing.
-    private final Workers.Task gatherEmbeddingsTask = this::gatherEmbeddings;
-    private final Workers.Task logitsTask = this::logits;
-    private final Workers.Task lossTask = this::crossEntropy;
-    private final Workers.Task outputBackwardTask = this::outputBackward;
-    private final Workers.Task scatterEmbeddingsTask = this::scatterEmbeddings;
-    private final Workers.Task dropTask = this::drop;
-    private final Workers.Task dropGradientTask = this::dropGradient;
+    private final Workers.Task gatherEmbeddingsTask = Workers.named("embedding gather", this::gatherEmbeddings);
+    private final Workers.Task logitsTask = Workers.named("logits", this::logits);
+    private final Workers.Task lossTask = Workers.named("softmax cross-entropy", this::crossEntropy);
+    private final Workers.Task outputBackwardTask = Workers.named("output layer backward", this::outputBackward);
+    private final Workers.Task scatterEmbeddingsTask = Workers.named("embedding scatter", this::scatterEmbeddings);
+    private final Workers.Task dropTask = Workers.named("dropout", this::drop);
+    private final Workers.Task dropGradientTask = Workers.named("dropout backward", this::dropGradient);
     private int dropLayer; // the layer whose outputs dropTask and dropGradientTask work on
 
     public RnnModel(ModelConfig config, Kernels kernels, Workers workers) {

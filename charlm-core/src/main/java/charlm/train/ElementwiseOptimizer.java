@@ -24,7 +24,7 @@ public abstract class ElementwiseOptimizer implements Optimizer {
     protected ElementwiseOptimizer(Parameters params, Workers workers) {
         this.workers = workers;
         this.decayEdges = decayEdges(params);
-        this.task = new ArrayPasses.ChunkTask((from, to) -> updateSplit(x, g, from, to));
+        this.task = new ArrayPasses.ChunkTask("optimizer update", (from, to) -> updateSplit(x, g, from, to));
     }
 
     @Override

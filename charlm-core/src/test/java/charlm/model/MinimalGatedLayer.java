@@ -27,12 +27,12 @@ final class MinimalGatedLayer extends RecurrentLayer {
 
     private final Parameters.Tensor wXf, wHf, bF, wXh, wHh, bH;
 
-    private final StepTask gateTask = new StepTask(this::gate);
-    private final StepTask candidateTask = new StepTask(this::candidate);
-    private final StepTask candidateGradientTask = new StepTask(this::candidateGradient);
-    private final StepTask gateGradientTask = new StepTask(this::gateGradient);
-    private final StepTask stateGradientTask = new StepTask(this::stateGradient);
-    private final Workers.Task weightGradientsTask = this::weightGradients;
+    private final StepTask gateTask = new StepTask(phase("forward step: gate"), this::gate);
+    private final StepTask candidateTask = new StepTask(phase("forward step: candidate"), this::candidate);
+    private final StepTask candidateGradientTask = new StepTask(phase("backward step: candidate"), this::candidateGradient);
+    private final StepTask gateGradientTask = new StepTask(phase("backward step: gate"), this::gateGradient);
+    private final StepTask stateGradientTask = new StepTask(phase("backward step: state"), this::stateGradient);
+    private final Workers.Task weightGradientsTask = Workers.named(phase("weight gradients"), this::weightGradients);
 
     MinimalGatedLayer(Setup s, Parameters.Builder b) {
         super(s);
