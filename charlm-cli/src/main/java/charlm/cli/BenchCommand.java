@@ -79,7 +79,7 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
                 if (profile && s.epoch() == profileFrom - 1) engine.workers().timePhases(times);
             });
             engine.workers().timePhases(null);
-            if (profile) printProfile(w, times, profileFrom, epochs, profiled[0], (int) profiled[1]);
+            if (profile) printProfile(w, times, profileFrom, profileFrom + (int) profiled[1] - 1, profiled[0], (int) profiled[1]);
             EpochStats last = lastEpoch[0];
             double median = TrainCommand.median(speeds);
             double gflops = median * FlopCount.trainingPerToken(model) / 1e9;
@@ -93,7 +93,7 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
         return 0;
     }
 
-    /** The --profile table: each phase in ms per epoch, its share of the training time, its runs per epoch. */
+    /** The --profile table for epochs from..to: each phase in ms per epoch, its share of the training time, its runs per epoch. */
     static void printProfile(PrintWriter w, PhaseTimes times, int from, int to, double seconds, int epochs) {
         if (epochs == 0 || seconds <= 0) return;
         w.printf(Locale.ROOT, "profile of epochs %d-%d: %.1f ms of training per epoch; the worker pool's phases by wall time%n",
