@@ -3,11 +3,14 @@ package charlm.cli;
 import charlm.data.Rng;
 import charlm.kernels.Kernels;
 import charlm.kernels.PhaseTimes;
+import charlm.kernels.Workers;
 import charlm.model.FlopCount;
 import charlm.model.RnnModel;
 import charlm.settings.Settings;
 import charlm.train.EpochStats;
+import charlm.train.Evaluation;
 import charlm.train.Trainer;
+import charlm.train.TrainingListener;
 import charlm.train.TrainingSettings;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -32,16 +35,14 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
 
     private final SettingOptions settingOptions = new SettingOptions(SettingOptions.Form.SINGLE).withDefault(TrainingSettings.EPOCHS, 20);
 
-    /** Epochs before this one are left out of --profile: the JIT is still compiling the kernels. */
-    static final int PROFILE_FROM = 3;
-
     @Spec
     CommandSpec spec;
 
     @Option(names = "--profile", description = {"Before the last line, list where the training time went: the wall time of each "
             + "phase the worker pool runs (forward step, backward step, weight gradients, logits, optimizer update, ...), "
-            + "in ms per epoch and as a share of the training time, from epoch " + PROFILE_FROM + " on (all epochs when there "
-            + "are fewer), and what is left outside them. The same code with two clock reads a phase added."})
+            + "in ms per epoch and as a share of the training time, over the second half of the epochs (the first are the JIT's: "
+            + "on a small model give more epochs), and what is left outside them; held-out scoring (--val-fraction) is timed "
+            + "apart. The same code with two clock reads a phase added."})
     boolean profile;
 
     @Override
@@ -65,21 +66,28 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
             double[] speeds = new double[epochs];
             EpochStats[] lastEpoch = new EpochStats[1];
             PhaseTimes times = new PhaseTimes();
-            int profileFrom = epochs >= PROFILE_FROM ? PROFILE_FROM : 1;
-            double[] profiled = new double[2]; // seconds of training, epochs
-            if (profile && profileFrom == 1) engine.workers().timePhases(times);
-            trainer.run(s -> {
-                speeds[s.epoch() - 1] = s.tokensPerSec();
-                lastEpoch[0] = s;
-                w.println(TrainCommand.line(s));
-                if (profile && s.epoch() >= profileFrom) {
-                    profiled[0] += s.seconds();
-                    profiled[1]++;
+            Profile profiled = new Profile(profile, epochs / 2 + 1, engine.workers(), times); // the second half: the JIT has compiled the kernels
+            trainer.run(new TrainingListener() {
+                @Override
+                public void onEpoch(EpochStats s) {
+                    speeds[s.epoch() - 1] = s.tokensPerSec();
+                    lastEpoch[0] = s;
+                    w.println(TrainCommand.line(s));
+                    profiled.onEpoch(s);
                 }
-                if (profile && s.epoch() == profileFrom - 1) engine.workers().timePhases(times);
+
+                @Override
+                public void onEvaluationStart() {
+                    profiled.pause();
+                }
+
+                @Override
+                public void onEvaluation(Evaluation e) {
+                    profiled.onEvaluation(e);
+                }
             });
             engine.workers().timePhases(null);
-            if (profile) printProfile(w, times, profileFrom, profileFrom + (int) profiled[1] - 1, profiled[0], (int) profiled[1]);
+            if (profile) profiled.print(w);
             EpochStats last = lastEpoch[0];
             double median = TrainCommand.median(speeds);
             double gflops = median * FlopCount.trainingPerToken(model) / 1e9;
@@ -93,16 +101,69 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
         return 0;
     }
 
-    /** The --profile table for epochs from..to: each phase in ms per epoch, its share of the training time, its runs per epoch. */
-    static void printProfile(PrintWriter w, PhaseTimes times, int from, int to, double seconds, int epochs) {
-        if (epochs == 0 || seconds <= 0) return;
-        w.printf(Locale.ROOT, "profile of epochs %d-%d: %.1f ms of training per epoch; the worker pool's phases by wall time%n",
-                from, to, 1e3 * seconds / epochs);
-        for (PhaseTimes.Phase p : times.phases()) {
-            double ms = p.nanos() / 1e6 / epochs;
-            w.printf(Locale.ROOT, "  %-40s %9.2f ms %6.1f%% %8.0f runs%n", p.name(), ms, 100 * ms / (1e3 * seconds / epochs), (double) p.runs() / epochs);
+    /**
+     * What --profile gathers: the pool's phases of training from epoch `from` on, the training time of
+     * those epochs, and the held-out scorings (timed as a whole, their phases kept out of training's).
+     */
+    private static final class Profile {
+        private final boolean on;
+        private final int from;
+        private final Workers workers;
+        private final PhaseTimes times;
+        private boolean timing;
+        private double seconds, scoringSeconds;
+        private int epochs, scorings, lastEpoch;
+
+        Profile(boolean on, int from, Workers workers, PhaseTimes times) {
+            this.on = on;
+            this.from = from;
+            this.workers = workers;
+            this.times = times;
+            if (on && from == 1) start();
         }
-        double rest = 1e3 * seconds / epochs - times.totalNanos() / 1e6 / epochs;
-        w.printf(Locale.ROOT, "  %-40s %9.2f ms %6.1f%%%n", "outside the pool's phases", rest, 100 * rest / (1e3 * seconds / epochs));
+
+        private void start() {
+            timing = true;
+            workers.timePhases(times);
+        }
+
+        void onEpoch(EpochStats s) {
+            if (!on) return;
+            if (s.epoch() >= from) {
+                seconds += s.seconds();
+                epochs++;
+                lastEpoch = s.epoch();
+            }
+            if (s.epoch() == from - 1) start();
+        }
+
+        void pause() {
+            if (timing) workers.timePhases(null);
+        }
+
+        void onEvaluation(Evaluation e) {
+            if (!timing) return;
+            scoringSeconds += e.seconds();
+            scorings++;
+            workers.timePhases(times);
+        }
+
+        /** Each phase in ms per epoch, its share of the training time, its runs per epoch; then the rest, and the scorings. */
+        void print(PrintWriter w) {
+            if (epochs == 0 || seconds <= 0) return;
+            double perEpoch = 1e3 * seconds / epochs;
+            w.printf(Locale.ROOT, "profile of epochs %d-%d: %.1f ms of training per epoch; the worker pool's phases by wall time%n",
+                    from, lastEpoch, perEpoch);
+            for (PhaseTimes.Phase p : times.phases()) {
+                double ms = p.nanos() / 1e6 / epochs;
+                w.printf(Locale.ROOT, "  %-40s %9.2f ms %6.1f%% %8.0f runs%n", p.name(), ms, 100 * ms / perEpoch, (double) p.runs() / epochs);
+            }
+            double rest = perEpoch - times.totalNanos() / 1e6 / epochs;
+            w.printf(Locale.ROOT, "  %-40s %9.2f ms %6.1f%%%n", "outside the pool's phases", rest, 100 * rest / perEpoch);
+            if (scorings > 0) {
+                w.printf(Locale.ROOT, "  %-40s %9.2f ms (besides the training time; %d scorings)%n", "held-out scoring",
+                        1e3 * scoringSeconds / epochs, scorings);
+            }
+        }
     }
 }

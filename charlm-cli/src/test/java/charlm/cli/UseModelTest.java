@@ -107,19 +107,34 @@ class UseModelTest {
     }
 
     /**
-     * --profile lists the pool's phases before the last line (which stays the bench line), from
-     * epoch 3 on, and the phases and what is outside them make up the training time.
+     * --profile lists the pool's phases before the last line (which stays the bench line), over the
+     * second half of the epochs, and the phases and what is outside them make up the training time; with a held-out
+     * text its scorings are listed apart, their phases not among training's.
      */
     @Test
     void benchProfileListsWhereTheTimeWent() {
-        Cli.Result r = Cli.run(Cli.tinyWith("bench", "--data", book.toString(), "--epochs", "4", "--profile")).ok();
+        List<String> rows = profileRows(Cli.run(Cli.tinyWith("bench", "--data", book.toString(), "--epochs", "4", "--profile")).ok());
+        assertThat(rows).noneMatch(l -> l.contains("held-out scoring"));
+    }
+
+    @Test
+    void benchProfileKeepsHeldOutScoringApart() {
+        List<String> rows = profileRows(Cli.run(Cli.tinyWith("bench", "--data", book.toString(), "--epochs", "4", "--val-fraction", "0.2",
+                "--profile")).ok());
+        assertThat(rows).anyMatch(l -> l.matches("  held-out scoring +\\d+\\.\\d+ ms \\(besides the training time; 2 scorings\\)"));
+    }
+
+    /** The profile's rows after its header, checked: each phase's share, with the rest outside them, sums to 100%. */
+    private static List<String> profileRows(Cli.Result r) {
         List<String> lines = r.outLines();
         assertThat(r.lastLine()).startsWith("bench: ");
         int head = lines.indexOf(lines.stream().filter(l -> l.startsWith("profile of epochs 3-4: ")).findFirst().orElseThrow());
+        List<String> rows = lines.subList(head + 1, lines.size() - 1);
         Pattern row = Pattern.compile("  (.+?) +(\\d+\\.\\d+) ms +(\\d+\\.\\d)%( +\\d+ runs)?");
         double shares = 0;
         Set<String> names = new HashSet<>();
-        for (String line : lines.subList(head + 1, lines.size() - 1)) {
+        for (String line : rows) {
+            if (line.startsWith("  held-out scoring")) continue;
             Matcher m = row.matcher(line);
             assertThat(m.matches()).as("profile line '%s'", line).isTrue();
             names.add(m.group(1));
@@ -128,12 +143,13 @@ class UseModelTest {
         assertThat(names).contains("forward step", "backward step", "weight gradients", "logits", "optimizer update",
                 "outside the pool's phases");
         assertThat(shares).isCloseTo(100, org.assertj.core.api.Assertions.within(1.0)); // rounding of each share to 0.1%
+        return rows;
     }
 
     @Test
-    void benchProfileOfFewerThanThreeEpochsCoversThemAll() {
+    void benchProfileOfTwoEpochsCoversTheSecond() {
         Cli.Result r = Cli.run(Cli.tinyWith("bench", "--data", book.toString(), "--profile")).ok();
-        assertThat(r.outLines()).anyMatch(l -> l.startsWith("profile of epochs 1-2: "));
+        assertThat(r.outLines()).anyMatch(l -> l.startsWith("profile of epochs 2-2: "));
         assertThat(r.lastLine()).startsWith("bench: ");
     }
 }

@@ -292,6 +292,7 @@ public final class Trainer {
     }
 
     private void evaluate(TrainingListener listener, double lr) {
+        listener.onEvaluationStart();
         long t0 = System.nanoTime();
         double val = Evaluator.perplexity(model, validation);
         boolean best = val < bestValidation;

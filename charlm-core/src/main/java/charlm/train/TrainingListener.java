@@ -12,6 +12,10 @@ public interface TrainingListener {
     default void onMinibatch(Progress progress) {
     }
 
+    /** Before every scoring of the held-out text (bench --profile keeps its phases apart from training's). */
+    default void onEvaluationStart() {
+    }
+
     /** After every scoring of the held-out text. */
     default void onEvaluation(Evaluation evaluation) {
     }
