@@ -97,6 +97,12 @@ final class GruLayer extends RecurrentLayer {
         packColumns(candidateW, candidateP, j0, j1);
     }
 
+    /** With token input, each gate's X_t W_x* is one row of W_x*, gathered inside the step phase that uses it. */
+    @Override
+    boolean gathersInStep() {
+        return tokenInput;
+    }
+
     @Override
     void forward(int t) {
         runAt(gatesTask, t);
@@ -112,6 +118,10 @@ final class GruLayer extends RecurrentLayer {
         int blk = t * bs * hidden;          // step t's (B, H) block in the per-step arrays
         int prev = tp.h(t - 1, hidden);     // H_{t−1} in hAll
         float[] w = params.data;
+        if (tokenInput) {
+            gatherStep(tp.z, blk, wXz, bZ, t, j0, j1);
+            gatherStep(tp.r, blk, wXr, bR, t, j0, j1);
+        }
         if (packedForward) {
             for (int q = 0; q < blocks(j0, j1); q++) {
                 int jb = blockAt(j0, j1, q, t);
@@ -140,6 +150,7 @@ final class GruLayer extends RecurrentLayer {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
+        if (tokenInput) gatherStep(tp.hc, blk, wXh, bH, t, j0, j1);
         if (packedForward) {
             for (int q = 0; q < blocks(j0, j1); q++) {
                 int jb = blockAt(j0, j1, q, t);

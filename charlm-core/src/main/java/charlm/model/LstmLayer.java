@@ -100,6 +100,12 @@ final class LstmLayer extends RecurrentLayer {
         packColumns(wh, whP, columnStart(part, parts), columnEnd(part, parts));
     }
 
+    /** With token input, each gate's X_t W_xg is one row of W_xg, gathered inside the step where it is used. */
+    @Override
+    boolean gathersInStep() {
+        return tokenInput;
+    }
+
     @Override
     void forward(int t) {
         runAt(forwardStepTask, t);
@@ -115,6 +121,7 @@ final class LstmLayer extends RecurrentLayer {
         int prev = tp.h(t - 1, hidden);
         float[] w = params.data;
         float[] gi = tp.gate[I], gf = tp.gate[F], go = tp.gate[O], gc = tp.gate[C];
+        if (tokenInput) for (int g = 0; g < 4; g++) gatherStep(tp.gate[g], blk, wx[g], bias[g], t, j0, j1);
         if (packedForward) {
             boolean back = (t & 1) == 1;
             for (int q = 0; q < blocks(j0, j1); q++) {

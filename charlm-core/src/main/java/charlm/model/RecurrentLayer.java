@@ -239,6 +239,20 @@ abstract class RecurrentLayer {
     }
 
     /**
+     * Step t's A_g = b_g + X_t W_xg for token input, columns [j0, j1): a gather of the tokens' rows of
+     * W_xg into out's (B, H) block at blk, the same sums as {@link #project} makes for all steps at
+     * once, made where the step is about to add its product into them (see {@link #gathersInStep}).
+     */
+    final void gatherStep(float[] out, int blk, Parameters.Tensor wx, Parameters.Tensor b, int t, int j0, int j1) {
+        float[] w = params.data;
+        int bs = tape.batchSize;
+        for (int r = 0; r < bs; r++) {
+            int row = blk + r * hidden, x = wx.offset() + tokens[t * bs + r] * hidden;
+            for (int j = j0; j < j1; j++) out[row + j] = w[b.offset() + j] + w[x + j];
+        }
+    }
+
+    /**
      * The input side of a gate's gradient over all T·B rows, given dA (its pre-activation gradient):
      * db_g and dW_xg over this part's columns, and dX += dA W_xgᵀ over this part's rows.
      */

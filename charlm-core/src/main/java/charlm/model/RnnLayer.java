@@ -82,13 +82,7 @@ final class RnnLayer extends RecurrentLayer {
         int bs = tp.batchSize;
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int prev = tp.h(t - 1, hidden), out = tp.h(t, hidden);
-        if (tokenInput) {
-            float[] w = params.data;
-            for (int b = 0; b < bs; b++) {
-                int row = out + b * hidden, x = wXh.offset() + tokens[t * bs + b] * hidden;
-                for (int j = j0; j < j1; j++) tp.hAll[row + j] = w[bH.offset() + j] + w[x + j];
-            }
-        }
+        if (tokenInput) gatherStep(tp.hAll, out, wXh, bH, t, j0, j1);
         if (packedForward) {
             for (int jb = j0; jb < j1; jb += ALIGN) {
                 int w = panelWidth(jb);
