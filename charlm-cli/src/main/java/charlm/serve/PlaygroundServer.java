@@ -400,6 +400,7 @@ public final class PlaygroundServer implements AutoCloseable {
         }
         byte[] bytes = ex.getRequestBody().readNBytes(limits.maxBodyBytes() + 1);
         if (bytes.length > limits.maxBodyBytes()) throw new ApiError(413, tooLarge);
+        ex.setAttribute(BODY_READ, Boolean.TRUE);
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
@@ -417,15 +418,29 @@ public final class PlaygroundServer implements AutoCloseable {
         ex.getResponseBody().write(bytes);
     }
 
+    /** An exchange attribute, set once {@link #body} has read the request's body to its end. */
+    private static final String BODY_READ = "charlm.bodyRead";
+
     private static void error(HttpExchange ex, ApiError e) {
         try {
             if (e.retryAfter != null) ex.getResponseHeaders().set("Retry-After", e.retryAfter);
+            // An answer before the body is read (too large, wrong type, wrong path) leaves it on the
+            // connection; the JDK's server drains 64 KB of it and closes the connection when there is
+            // more. The client must hear that, or it sends its next request on a closed connection.
+            if (bodyLeftUnread(ex)) ex.getResponseHeaders().set("Connection", "close");
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("error", e.getMessage());
             json(ex, e.status, body);
         } catch (IOException ignored) {
             // the client went away
         }
+    }
+
+    /** Whether the request came with a body that {@link #body} has not read to its end. */
+    private static boolean bodyLeftUnread(HttpExchange ex) {
+        if (ex.getAttribute(BODY_READ) != null) return false;
+        String length = ex.getRequestHeaders().getFirst("Content-Length");
+        return ex.getRequestHeaders().containsKey("Transfer-Encoding") || length != null && !length.strip().equals("0");
     }
 
     private static OutputStream startEvents(HttpExchange ex) throws IOException {
