@@ -28,11 +28,6 @@ public final class PhaseTimes {
         t[1]++;
     }
 
-    /** Forgets everything added so far (for instance the first epochs, while the JIT compiles). */
-    public void clear() {
-        byName.clear();
-    }
-
     /** The phases, longest first. */
     public List<Phase> phases() {
         List<Phase> out = new ArrayList<>();
