@@ -226,12 +226,8 @@ abstract class RecurrentLayer {
         float[] w = params.data;
         for (int r = r0; r < r1; r++) {
             int row = outOff + r * hidden;
-            if (tokenInput) {
-                int x = wx.offset() + tokens[r] * hidden;
-                for (int j = 0; j < hidden; j++) out[row + j] = w[b.offset() + j] + w[x + j];
-            } else {
-                System.arraycopy(w, b.offset(), out, row, hidden);
-            }
+            if (tokenInput) gatherRow(out, row, wx, b, tokens[r], 0, hidden);
+            else System.arraycopy(w, b.offset(), out, row, hidden);
         }
         if (!tokenInput && r1 > r0) {
             kernels.gemmNN(r1 - r0, hidden, inputs, xs, xsOff + r0 * inputs, inputs, w, wx.offset(), hidden, out, outOff + r0 * hidden, hidden);
@@ -244,12 +240,15 @@ abstract class RecurrentLayer {
      * once, made where the step is about to add its product into them (see {@link #gathersInStep}).
      */
     final void gatherStep(float[] out, int blk, Parameters.Tensor wx, Parameters.Tensor b, int t, int j0, int j1) {
-        float[] w = params.data;
         int bs = tape.batchSize;
-        for (int r = 0; r < bs; r++) {
-            int row = blk + r * hidden, x = wx.offset() + tokens[t * bs + r] * hidden;
-            for (int j = j0; j < j1; j++) out[row + j] = w[b.offset() + j] + w[x + j];
-        }
+        for (int r = 0; r < bs; r++) gatherRow(out, blk + r * hidden, wx, b, tokens[t * bs + r], j0, j1);
+    }
+
+    /** out[row + j] = b_g[j] + W_xg[token, j] for columns [j0, j1): one row of a token input's projection. */
+    private void gatherRow(float[] out, int row, Parameters.Tensor wx, Parameters.Tensor b, int token, int j0, int j1) {
+        float[] w = params.data;
+        int x = wx.offset() + token * hidden;
+        for (int j = j0; j < j1; j++) out[row + j] = w[b.offset() + j] + w[x + j];
     }
 
     /**
