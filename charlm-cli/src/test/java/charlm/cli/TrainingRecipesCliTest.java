@@ -35,6 +35,12 @@ class TrainingRecipesCliTest {
         book = SharedData.textFile(shared);
     }
 
+    /** command with --preset, then more options, on a slice of the book small enough for a test: one epoch of short minibatches. */
+    private static String[] withPreset(String command, String preset, String... more) {
+        return Cli.concat(new String[] {command, "--preset", preset, "--data", book.toString(), "--max-tokens", "3000", "--epochs", "1",
+                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0"}, more);
+    }
+
     private static String[] recipe(Path out, String... more) {
         return Cli.concat(new String[] {"train", "--data", book.toString(), "--max-tokens", "3000", "--val-fraction", "0.1", "--hiddens", "24",
                 "--batch-size", "8", "--num-steps", "10", "--optimizer", "adam", "--lr", "0.01", "--lr-schedule", "cosine", "--warmup-steps", "3",
@@ -66,8 +72,7 @@ class TrainingRecipesCliTest {
     @Test
     void aPresetIsARecipeThatExplicitOptionsOverride() throws Exception {
         Path out = tmp.resolve("preset");
-        Cli.run("train", "--preset", "text", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "24", "--epochs", "1",
-                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0", "--out", out.toString()).ok();
+        Cli.run(withPreset("train", "text", "--hiddens", "24", "--out", out.toString())).ok();
         var config = (java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG)));
         var settings = Cli.settingsOf(out);
         assertThat(config.get("preset")).isEqualTo("text");
@@ -84,13 +89,11 @@ class TrainingRecipesCliTest {
         }
         Cli.run("train", "--preset", "fancy", "--data", book.toString(), "--out", tmp.resolve("x").toString()).refused("--preset", "book", "text");
         Cli.run("train", "--resume", out.toString(), "--preset", "book").refused("--preset", "cannot be changed");
-        String bench = Cli.run("bench", "--preset", "text", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
-                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0").ok().lastLine();
+        String bench = Cli.run(withPreset("bench", "text", "--hiddens", "16")).ok().lastLine();
         assertThat(bench).startsWith("bench:").contains("hiddens 16");
         // the preset's forget bias is an LSTM's: with its GRU it is dropped, not refused; typed, it is refused; with --cell lstm it is used
         Path lstm = tmp.resolve("preset-lstm");
-        Cli.run("train", "--preset", "text", "--cell", "lstm", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16",
-                "--epochs", "1", "--batch-size", "8", "--num-steps", "10", "--eval-every", "0", "--out", lstm.toString()).ok();
+        Cli.run(withPreset("train", "text", "--cell", "lstm", "--hiddens", "16", "--out", lstm.toString())).ok();
         var lstmSettings = Cli.settingsOf(lstm);
         assertThat(((Number) lstmSettings.get("forget_bias")).doubleValue()).isEqualTo(1.0);
         assertThat(((Number) settings.get("forget_bias")).doubleValue()).as("dropped for the GRU").isEqualTo(0.0);
@@ -101,8 +104,7 @@ class TrainingRecipesCliTest {
     @Test
     void theLongerRunPresetIsTheTextRecipeWithAnLstm() throws Exception {
         Path out = tmp.resolve("preset-text-lstm");
-        Cli.run("train", "--preset", "text-lstm", "--data", book.toString(), "--max-tokens", "3000", "--hiddens", "16", "--epochs", "1",
-                "--batch-size", "8", "--num-steps", "10", "--eval-every", "0", "--out", out.toString()).ok();
+        Cli.run(withPreset("train", "text-lstm", "--hiddens", "16", "--out", out.toString())).ok();
         var config = (java.util.Map<?, ?>) charlm.io.Json.parse(Files.readString(out.resolve(RunDirectory.CONFIG)));
         var settings = Cli.settingsOf(out);
         assertThat(config.get("preset")).isEqualTo("text-lstm");
