@@ -16,6 +16,13 @@ public final class Rng {
         s3 = splitMix(x + 0x9E3779B97F4A7C15L);
     }
 
+    /** A generator that continues the stream a checkpoint saved ({@link #state()}), rather than one seeded and then overwritten. */
+    public static Rng fromState(long[] state) {
+        Rng r = new Rng(0);
+        r.setState(state);
+        return r;
+    }
+
     private static long splitMix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;

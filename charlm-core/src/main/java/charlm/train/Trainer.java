@@ -398,8 +398,19 @@ public final class Trainer {
                 evalsSinceBest, TrainerState.copy(optimizer.state()));
     }
 
-    /** Continues from a checkpoint's state (the model's parameters were loaded with it). */
-    public void restore(TrainerState s) {
+    /**
+     * A run continued from a checkpoint: the model as loaded with it (parameters), the settings it
+     * continues with, and the saved state, whose generator, step, epoch position, carried state and
+     * optimizer moments the trainer takes over. Continues bit for bit as if the run had never stopped.
+     */
+    public static Trainer resume(RnnModel model, Settings settings, int[] tokens, int[] validation, TrainerState saved) {
+        Trainer t = new Trainer(model, settings, tokens, validation, Rng.fromState(saved.rng()));
+        t.restore(saved);
+        return t;
+    }
+
+    /** Takes over a checkpoint's state (the model's parameters were loaded with it). */
+    private void restore(TrainerState s) {
         epochsDone = s.epochsDone();
         step = s.step();
         if (s.batchInEpoch() > 0) {

@@ -66,8 +66,7 @@ class OptimizerSeamTest {
         try (Workers w = new Workers(1)) {
             Checkpoint.Loaded loaded = Checkpoint.load(ckpt, Kernels.get(), w);
             assertThat(loaded.training().optimizer()).containsOnlyKeys("velocity");
-            Trainer t = new Trainer(loaded.model(), loaded.settings().with(TrainingSettings.EPOCHS, 4), corpus.tokens(), null, new Rng(0));
-            t.restore(loaded.training());
+            Trainer t = Trainer.resume(loaded.model(), loaded.settings().with(TrainingSettings.EPOCHS, 4), corpus.tokens(), null, loaded.training());
             t.run(s -> assertThat(s.perplexity()).as("epoch %d", s.epoch()).isEqualTo(wholePerplexity[s.epoch() - 1]));
             assertThat(t.epochsDone()).isEqualTo(4);
             assertThat(loaded.model().params.data).containsExactly(whole.params.data);

@@ -231,8 +231,7 @@ class TrainingRecipesTest {
         }
         try (Workers w = Workers.serial()) {
             Checkpoint.Loaded loaded = Checkpoint.load(ckpt, Kernels.get(), w);
-            Trainer t = new Trainer(loaded.model(), loaded.settings(), train, validation, new Rng(0));
-            t.restore(loaded.training());
+            Trainer t = Trainer.resume(loaded.model(), loaded.settings(), train, validation, loaded.training());
             t.run(recorder(parts, null));
             assertThat(parts).isEqualTo(whole);
             assertThat(Arrays.equals(t.model().params.data, wholeParams)).as("parameters bit for bit").isTrue();
