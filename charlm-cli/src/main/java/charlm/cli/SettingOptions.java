@@ -109,13 +109,7 @@ final class SettingOptions {
     /** The settings of a single run: the table's defaults, this command's, then what was typed. */
     Settings resolve() {
         if (form != Form.SINGLE) throw new IllegalStateException("a list form has a grid, not one value");
-        // A preset's value that does not apply (its forget bias, given a GRU) is dropped; a typed one is checked.
-        Settings s = given(defaults());
-        // A time limit is how long the run trains: epochs it did not type (the defaults', a preset's) do not end it sooner.
-        if (s.get(TrainingSettings.TIME_LIMIT) != null && !given(TrainingSettings.EPOCHS)) {
-            s = s.with(TrainingSettings.EPOCHS, TrainingSettings.EPOCHS_UNDER_A_TIME_LIMIT);
-        }
-        return TrainingSettings.validate(TrainingSettings.withoutWhatDoesNotApply(s, this::given));
+        return TrainingSettings.resolve(given(defaults()), this::given);
     }
 
     /** The settings base with what was typed on the command line applied over it (no cross-checks). */

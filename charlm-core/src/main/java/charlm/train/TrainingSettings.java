@@ -17,6 +17,7 @@ import charlm.settings.ValueType;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Every setting of a training run, each declared once; the defaults are the book's (batch 32,
@@ -237,6 +238,21 @@ public final class TrainingSettings {
         return Cells.all().stream().map(c -> c.name()).toList();
     }
 
+    /**
+     * The settings a run trains with, from what it was given: s holds the defaults (the table's, a
+     * command's, a preset's) with the typed values applied over them, and typed says which settings
+     * were typed. Three steps, the same for train and a sweep's trial: a time limit is how long the
+     * run trains, so epochs that were not typed do not end it sooner (they become
+     * {@link #EPOCHS_UNDER_A_TIME_LIMIT}); a setting that does not apply is put back to its default
+     * unless it was typed (a preset's forget bias given a GRU is dropped, a typed one is refused by the
+     * checks); then the checks that involve more than one setting. Bad combinations are one
+     * CharlmException naming the options.
+     */
+    public static Settings resolve(Settings s, Predicate<Setting<?>> typed) {
+        if (s.get(TIME_LIMIT) != null && !typed.test(EPOCHS)) s = s.with(EPOCHS, EPOCHS_UNDER_A_TIME_LIMIT);
+        return validate(withoutWhatDoesNotApply(s, typed));
+    }
+
     /** Checks that involve more than one setting; single values were checked when they were set. */
     public static Settings validate(Settings s) {
         if (!s.get(DETACH) && s.get(SAMPLING) != Sampling.SEQUENTIAL) {
@@ -278,7 +294,7 @@ public final class TrainingSettings {
     }
 
     /** The same, keeping the settings kept says to (those typed on the command line: they are checked, not dropped). */
-    public static Settings withoutWhatDoesNotApply(Settings s, java.util.function.Predicate<Setting<?>> kept) {
+    public static Settings withoutWhatDoesNotApply(Settings s, Predicate<Setting<?>> kept) {
         Settings out = s;
         for (Setting<?> setting : TABLE) if (!kept.test(setting) && !applies(setting, s)) out = reset(out, setting);
         return out;
