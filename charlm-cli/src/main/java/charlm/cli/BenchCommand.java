@@ -1,15 +1,17 @@
 package charlm.cli;
 
-import charlm.data.Rng;
 import charlm.kernels.Kernels;
 import charlm.kernels.PhaseTimes;
 import charlm.kernels.Workers;
 import charlm.model.FlopCount;
 import charlm.model.RnnModel;
+import charlm.run.KernelsAndThreads;
+import charlm.run.RunDirectory;
+import charlm.run.TrainingData;
+import charlm.run.TrainingRun;
 import charlm.settings.Settings;
 import charlm.train.EpochStats;
 import charlm.train.Evaluation;
-import charlm.train.Trainer;
 import charlm.train.TrainingListener;
 import charlm.train.TrainingSettings;
 import java.io.PrintWriter;
@@ -57,17 +59,15 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
         data.checkMemory(settings);
         PrintWriter w = spec.commandLine().getOut();
         int epochs = settings.get(TrainingSettings.EPOCHS);
-        try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
-            RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
-            Rng rng = new Rng(settings.get(TrainingSettings.SEED));
-            TrainingSettings.initialize(model, settings, rng);
-            double peak = Kernels.measuredPeakGflops(engine.workers()); // before training, while the pool is idle
-            Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
+        try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
+            double peak = Kernels.measuredPeakGflops(compute.workers()); // before training, while the pool is idle
+            TrainingRun run = TrainingRun.start(settings, data, compute);
+            RnnModel model = run.trainer().model();
             double[] speeds = new double[epochs];
             EpochStats[] lastEpoch = new EpochStats[1];
             PhaseTimes times = new PhaseTimes();
-            Profile profiled = new Profile(profile, epochs / 2 + 1, engine.workers(), times); // the second half: the JIT has compiled the kernels
-            trainer.run(new TrainingListener() {
+            Profile profiled = new Profile(profile, epochs / 2 + 1, compute.workers(), times); // the second half: the JIT has compiled the kernels
+            run.train(new TrainingListener() {
                 @Override
                 public void onEpoch(EpochStats s) {
                     speeds[s.epoch() - 1] = s.tokensPerSec();
@@ -86,17 +86,17 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
                     profiled.onEvaluation(e);
                 }
             });
-            engine.workers().timePhases(null);
+            compute.workers().timePhases(null);
             if (profile) profiled.print(w);
             EpochStats last = lastEpoch[0];
-            double median = TrainCommand.median(speeds);
+            double median = RunDirectory.median(speeds);
             double gflops = median * FlopCount.trainingPerToken(model) / 1e9;
             String share = Double.isNaN(peak) ? "no Vector API to measure a peak"
                     : String.format(Locale.ROOT, "%.0f%% of %.0f GFLOP/s measured peak", 100 * gflops / peak, peak);
             w.printf(Locale.ROOT, "bench: %.1f tokens/s, %.1f GFLOP/s = %s (median of %d epochs; final perplexity %.3f) batch %d, steps %d, hiddens %d, vocab %d, "
                             + "sampling %s, %s%n", median, gflops, share, epochs, last.perplexity(), settings.get(TrainingSettings.BATCH_SIZE),
                     settings.get(TrainingSettings.NUM_STEPS), settings.get(TrainingSettings.HIDDENS), data.corpus().vocab().size(),
-                    settings.format(TrainingSettings.SAMPLING), engine.describe());
+                    settings.format(TrainingSettings.SAMPLING), compute.describe());
         }
         return 0;
     }

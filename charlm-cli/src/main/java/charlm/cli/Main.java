@@ -2,8 +2,11 @@ package charlm.cli;
 
 import charlm.CharlmException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * charlm's command line. Every user error becomes one line on stderr and exit code 2
@@ -29,10 +32,29 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "a command is required: train, generate, eval, bench, sweep or serve");
     }
 
+    /**
+     * The command line, also under spark-submit ({@code spark-submit --class charlm.cli.Main charlm-spark.jar sweep ...}),
+     * where a sweep runs on the master spark-submit was given.
+     */
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
-        int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        int code = run(withSubmittedMaster(args, System.getProperty("spark.master")), new PrintWriter(System.out, true),
+                new PrintWriter(System.err, true));
         System.exit(code);
+    }
+
+    /** sweep with --spark MASTER added, when spark-submit set a master and the command names no way of its own to run. */
+    static String[] withSubmittedMaster(String[] args, String master) {
+        if (master == null || args.length == 0 || !args[0].equals("sweep")) return args;
+        for (String a : args) {
+            for (String own : List.of("--spark", "--list-trials", "--trial-index", "--collect", "--help", "-h", "--version", "-V")) {
+                if (a.equals(own) || a.startsWith(own + "=")) return args;
+            }
+        }
+        List<String> out = new ArrayList<>(Arrays.asList(args));
+        out.add(1, master);
+        out.add(1, "--spark");
+        return out.toArray(String[]::new);
     }
 
     /** Runs a command line with the given streams; returns the exit code. */

@@ -4,6 +4,7 @@ import charlm.CharlmException;
 import charlm.io.Checkpoint;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
+import charlm.run.RunDirectory;
 import charlm.serve.Limits;
 import charlm.serve.PlaygroundServer;
 import charlm.train.EpochStats;
@@ -19,9 +20,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code charlm serve}: the playground page and its JSON API for a saved model, until stopped (Ctrl-C). */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,

@@ -1,8 +1,14 @@
 package charlm.cli;
 
 import charlm.CharlmException;
-import charlm.io.Json;
+import charlm.run.RunDirectory;
 import charlm.settings.Setting;
+import charlm.sweep.JobArrayTask;
+import charlm.sweep.LocalThreads;
+import charlm.sweep.SweepEngine;
+import charlm.sweep.SweepFolder;
+import charlm.sweep.SweepPlan;
+import charlm.sweep.SweepTables;
 import charlm.train.TrainingSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -10,15 +16,14 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -28,7 +33,7 @@ import picocli.CommandLine.Spec;
  * {@code charlm sweep}: a grid of settings (exercise 2), trials in parallel, each in its own run
  * folder, ranked by held-out perplexity in sweep.csv and sweep.md. Every training setting takes a
  * comma-separated list. A trial is done when its result.json exists, so running the same sweep again
- * skips finished trials. The same grid also runs on Spark ({@code --spark}, through a {@link SweepEngine}),
+ * skips finished trials. The same grid also runs on Spark ({@code --spark}, through a {@link SweepEngine.Cluster}),
  * or as a job array: {@code --list-trials}, one process per {@code --trial-index}, then {@code --collect}.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
@@ -97,13 +102,13 @@ final class SweepCommand implements Callable<Integer>, UsesSettings {
         if (modes > 1) throw new CharlmException("--spark, --list-trials, --trial-index and --collect each run a sweep their own way; give only one of them");
         PrintWriter w = spec.commandLine().getOut();
         if (collect) return collect(w);
-        var lists = settingOptions.lists();
-        for (Object f : lists.get(TrainingSettings.VAL_FRACTION)) {
+        SweepPlan.Grid grid = grid();
+        for (Object f : grid.lists().get(TrainingSettings.VAL_FRACTION)) {
             if (!((Double) f > 0)) throw new CharlmException("--val-fraction must be in (0, 1) for a sweep: trials are ranked on the held-out text");
         }
-        Sweep.Plan plan = Sweep.plan(lists);
+        SweepPlan plan = SweepPlan.of(grid);
         if (listTrials) {
-            for (Sweep.Trial t : plan.trials()) w.println(t.index() + "\t" + t.name() + "\t" + t.options());
+            for (SweepPlan.Trial t : plan.trials()) w.println(t.index() + "\t" + t.name() + "\t" + t.options());
             return 0;
         }
         if (trialIndex != null) {
@@ -113,93 +118,60 @@ final class SweepCommand implements Callable<Integer>, UsesSettings {
                         + (plan.trials().size() - 1) + " (see --list-trials)");
             }
         }
-        SweepEngine engine = null;
-        if (spark != null) {
-            engine = engine();
-            engine.check(spark, plan);
-        }
+        SweepEngine engine = spark != null ? cluster().connect(spark, plan)
+                : trialIndex != null ? new JobArrayTask() : new LocalThreads(parallel, plan);
         SweepFolder folder = SweepFolder.of(out != null ? out
                 : Path.of("sweeps", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"))).toString());
-        String gridJson = Json.pretty(Sweep.describe(lists));
+        String gridJson = grid.json();
         prepare(folder, gridJson);
-        if (trialIndex != null) return runOne(w, folder, plan.trials().get(trialIndex));
-        Map<Integer, Map<?, ?>> results = Sweep.results(folder, plan);
-        List<Sweep.Trial> pending = new ArrayList<>();
-        for (Sweep.Trial t : plan.trials()) {
+        if (trialIndex != null) {
+            engine.run(folder, gridJson, plan, List.of(plan.trials().get(trialIndex)), w);
+            return 0;
+        }
+        Map<Integer, Map<?, ?>> results = SweepTables.results(folder, plan);
+        List<SweepPlan.Trial> pending = new ArrayList<>();
+        for (SweepPlan.Trial t : plan.trials()) {
             if (results.containsKey(t.index())) w.println("trial " + t.name() + ": done before, skipped");
             else pending.add(t);
         }
-        if (engine != null) {
-            w.printf("sweep of %d trials on Spark %s; writing to %s%n", plan.trials().size(), spark, folder.location());
-            Sweep.reportSkipped(plan, lists, w);
-            w.flush();
-            results.putAll(engine.run(spark, folder, gridJson, plan, pending, w));
-        } else {
-            results.putAll(runHere(w, folder, plan, lists, pending));
-        }
-        w.print(Sweep.writeTables(folder, plan, results));
-        w.println("wrote " + folder.location() + "/" + Sweep.CSV + " and " + Sweep.MD);
-        return 0;
-    }
-
-    /** The trials in a pool of this process's threads; their results by trial index, as their result.json files read. */
-    private Map<Integer, Map<?, ?>> runHere(PrintWriter w, SweepFolder folder, Sweep.Plan plan, Map<Setting<?>, List<Object>> lists,
-            List<Sweep.Trial> pending) throws Exception {
-        Map<Integer, Map<?, ?>> results = new java.util.concurrent.ConcurrentHashMap<>();
-        Sweep.Corpora corpora = new Sweep.Corpora();
-        int threads = parallel > 0 ? parallel : Math.max(1, Runtime.getRuntime().availableProcessors() / maxThreads(plan));
-        w.printf("sweep of %d trials, %d at a time; writing to %s%n", plan.trials().size(), threads, folder.location());
-        Sweep.reportSkipped(plan, lists, w);
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        try {
-            List<Future<?>> running = new ArrayList<>();
-            for (Sweep.Trial t : pending) {
-                running.add(pool.submit(() -> {
-                    Map<String, Object> result = Sweep.runTrial(t, folder, corpora, Sweep.AfterCheckpoint.NONE);
-                    results.put(t.index(), Sweep.parseResult(Json.write(result), t.name()));
-                    synchronized (w) {
-                        w.println(Sweep.summary(result));
-                        w.flush();
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : running) f.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof Exception ex ? ex : e;
-        } finally {
-            pool.shutdownNow();
-        }
-        return results;
-    }
-
-    /** One trial of a job array; the others run in other processes, into the same folder. */
-    private int runOne(PrintWriter w, SweepFolder folder, Sweep.Trial t) throws IOException {
-        if (Sweep.done(folder, t)) {
-            w.println("trial " + t.name() + ": done before, skipped");
-            return 0;
-        }
-        w.printf("trial %d: %s; writing to %s/%s%n", t.index(), t.name(), folder.location(), t.name());
+        w.printf("sweep of %d trials%s; writing to %s%n", plan.trials().size(), engine.how(), folder.location());
+        reportSkipped(plan, grid, w);
         w.flush();
-        w.println(Sweep.summary(Sweep.runTrial(t, folder, new Sweep.Corpora(), Sweep.AfterCheckpoint.NONE)));
+        results.putAll(engine.run(folder, gridJson, plan, pending, w));
+        w.print(SweepTables.write(folder, plan, results));
+        w.println("wrote " + folder.location() + "/" + SweepTables.CSV + " and " + SweepTables.MD);
         return 0;
+    }
+
+    /** The grid the options give: each setting's list, and which were typed. */
+    private SweepPlan.Grid grid() {
+        Set<Setting<?>> typed = new HashSet<>();
+        for (Setting<?> s : TrainingSettings.all()) if (settingOptions.given(s)) typed.add(s);
+        return new SweepPlan.Grid(settingOptions.lists(), typed);
+    }
+
+    /** What the plan left out, and the typed values that no trial uses (they do not apply where they were given). */
+    private static void reportSkipped(SweepPlan plan, SweepPlan.Grid grid, PrintWriter w) {
+        Map<Setting<?>, List<Object>> typed = new LinkedHashMap<>(grid.lists());
+        typed.keySet().retainAll(grid.typed());
+        plan.reportSkipped(typed, w);
     }
 
     /** The tables of a job array's trials, from the grid the folder holds; names the trials still missing. */
     private int collect(PrintWriter w) throws IOException {
         if (out == null) throw new CharlmException("--collect needs --out: the folder the trials wrote into");
         SweepFolder folder = SweepFolder.of(out);
-        String grid = Sweep.grid(folder);
+        String grid = SweepFolder.grid(folder);
         boolean gridGiven = TrainingSettings.all().stream().anyMatch(settingOptions::given);
-        if (gridGiven && !Json.pretty(Sweep.describe(settingOptions.lists())).equals(grid)) {
-            throw new CharlmException("--out " + folder.location() + " holds a different sweep (see its " + Sweep.GRID + "); give its own grid, or none");
+        if (gridGiven && !grid().json().equals(grid)) {
+            throw new CharlmException("--out " + folder.location() + " holds a different sweep (see its " + SweepFolder.GRID + "); give its own grid, or none");
         }
-        Sweep.Plan plan = Sweep.plan(Sweep.lists(grid, folder.location() + "/" + Sweep.GRID));
-        Map<Integer, Map<?, ?>> results = Sweep.results(folder, plan);
-        w.print(Sweep.writeTables(folder, plan, results));
-        w.println("wrote " + folder.location() + "/" + Sweep.CSV + " and " + Sweep.MD);
+        SweepPlan plan = SweepPlan.of(SweepPlan.Grid.parse(grid, folder.location() + "/" + SweepFolder.GRID));
+        Map<Integer, Map<?, ?>> results = SweepTables.results(folder, plan);
+        w.print(SweepTables.write(folder, plan, results));
+        w.println("wrote " + folder.location() + "/" + SweepTables.CSV + " and " + SweepTables.MD);
         List<String> missing = new ArrayList<>();
-        for (Sweep.Trial t : plan.trials()) if (!results.containsKey(t.index())) missing.add(t.index() + " " + t.name());
+        for (SweepPlan.Trial t : plan.trials()) if (!results.containsKey(t.index())) missing.add(t.index() + " " + t.name());
         if (!missing.isEmpty()) {
             w.println("missing " + missing.size() + " of " + plan.trials().size() + " trials (run them with --trial-index N): " + String.join(", ", missing));
         }
@@ -209,26 +181,19 @@ final class SweepCommand implements Callable<Integer>, UsesSettings {
     /** Folder problems become one line for the user, as a run folder's do. */
     private static void prepare(SweepFolder folder, String gridJson) {
         try {
-            Sweep.prepare(folder, gridJson);
+            SweepFolder.prepare(folder, gridJson);
         } catch (IOException e) {
             throw new CharlmException("cannot write to --out " + folder.location() + " (" + RunDirectory.reason(e) + "); choose a folder you can write to", e);
         }
     }
 
-    /** The engine charlm-spark provides, when it is on the class path. */
-    private static SweepEngine engine() {
-        Iterator<SweepEngine> found = ServiceLoader.load(SweepEngine.class).iterator();
+    /** The cluster engine charlm-spark provides, when it is on the class path. */
+    private static SweepEngine.Cluster cluster() {
+        Iterator<SweepEngine.Cluster> found = ServiceLoader.load(SweepEngine.Cluster.class).iterator();
         if (!found.hasNext()) {
             throw new CharlmException("--spark needs charlm-spark and Spark on the class path: run ./charlm sweep ... --spark MASTER (the launcher adds "
-                    + "them), or spark-submit --class charlm.spark.SparkMain charlm-spark.jar sweep ...");
+                    + "them), or spark-submit --class charlm.cli.Main charlm-spark.jar sweep ...");
         }
         return found.next();
-    }
-
-    /** The most threads any trial uses (automatic counts as all cores). */
-    private static int maxThreads(Sweep.Plan plan) {
-        int most = 1;
-        for (Sweep.Trial t : plan.trials()) most = Math.max(most, TrainingSettings.threads(t.settings()));
-        return most;
     }
 }

@@ -1,12 +1,14 @@
 package charlm.cli;
 
 import charlm.CharlmException;
-import charlm.data.Rng;
 import charlm.data.Vocab;
 import charlm.generate.Predictor;
 import charlm.io.Checkpoint;
-import charlm.io.Json;
 import charlm.model.RnnModel;
+import charlm.run.KernelsAndThreads;
+import charlm.run.RunDirectory;
+import charlm.run.TrainingData;
+import charlm.run.TrainingRun;
 import charlm.serve.TrainingFeed;
 import charlm.settings.Setting;
 import charlm.settings.Settings;
@@ -18,15 +20,10 @@ import charlm.train.TrainingListener;
 import charlm.train.TrainingSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.OffsetDateTime;
-import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -78,19 +75,14 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         if (Files.isDirectory(outDir) && !force) RunDirectory.checkWritable(outDir, false); // refuse early, before any work
         TrainingData data = TrainingData.load(settings);
         data.checkMemory(settings);
-        try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
-            RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
-            Rng rng = new Rng(settings.get(TrainingSettings.SEED));
-            TrainingSettings.initialize(model, settings, rng);
-            Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
-            trainer.countTimeFrom(Main.started());
+        try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
+            TrainingRun run = TrainingRun.start(settings, data, compute);
+            if (settingOptions.preset() != null) run.note("preset", settingOptions.preset().name());
+            run.trainer().countTimeFrom(Main.started());
             // The page first: a port in use is refused before the run's folder is made.
-            try (TrainingFeed live = live(trainer, data, List.of(), List.of());
-                 RunDirectory run = RunDirectory.prepare(outDir, force)) {
-                Map<String, Object> config = config(data, engine, settings);
-                if (settingOptions.preset() != null) config.put("preset", settingOptions.preset().name());
-                run.writeConfig(Json.pretty(config));
-                return train(data, engine, trainer, run, null, live);
+            try (TrainingFeed live = live(run, List.of(), List.of());
+                 RunDirectory dir = RunDirectory.prepare(outDir, force)) {
+                return train(run, dir, live);
             }
         } catch (IOException e) {
             throw new CharlmException("cannot write the run's files to " + outDir + " (" + e.getMessage() + "); choose another --out", e);
@@ -131,48 +123,42 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         }
         TrainingData data = TrainingData.load(settings);
         data.checkMemory(settings);
-        if (!peek.vocab().tokens().equals(data.corpus().vocab().tokens())) {
-            throw new CharlmException("the run's data " + data.file() + " has changed since it was trained (its vocabulary differs); it cannot be resumed");
-        }
-        try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
-            Checkpoint.Loaded loaded = Checkpoint.load(file, engine.kernels(), engine.workers());
-            Trainer trainer = new Trainer(loaded.model(), settings, data.train(), data.validation(), new Rng(0));
-            trainer.restore(loaded.training());
-            trainer.countTimeFrom(Main.started());
-            try (RunDirectory run = RunDirectory.resume(dir, done, loaded.training().step());
-                 TrainingFeed live = live(trainer, data, run.history(), run.evaluations())) {
-                Map<String, Object> config = config(data, engine, settings);
-                config.put("resumed_from_epoch", done);
-                run.writeConfig(Json.pretty(config));
-                return train(data, engine, trainer, run, done, live);
+        try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
+            TrainingRun run = TrainingRun.resume(file, settings, data, compute);
+            run.trainer().countTimeFrom(Main.started());
+            try (RunDirectory folder = RunDirectory.resume(dir, done, run.trainer().step());
+                 TrainingFeed live = live(run, folder.history(), folder.evaluations())) {
+                return train(run, folder, live);
             }
         }
     }
 
     /** The live page of --serve, or null without it. */
-    private TrainingFeed live(Trainer trainer, TrainingData data, List<EpochStats> before, List<Evaluation> scoresBefore) {
+    private TrainingFeed live(TrainingRun run, List<EpochStats> before, List<Evaluation> scoresBefore) {
         if (serve == null) return null;
-        Settings s = trainer.settings();
-        return TrainingFeed.start(serve, trainer.model(), data.corpus().vocab(), s.get(TrainingSettings.TOKENIZER), before, scoresBefore,
-                s.toJson());
+        Settings s = run.trainer().settings();
+        return TrainingFeed.start(serve, run.trainer().model(), run.data().corpus().vocab(), s.get(TrainingSettings.TOKENIZER), before,
+                scoresBefore, s.toJson());
     }
 
-    private int train(TrainingData data, KernelsAndThreads engine, Trainer trainer, RunDirectory run, Integer resumedFrom, TrainingFeed live)
-            throws IOException {
+    /** The run into its folder, with the printout: the progress line, each epoch, the held-out scores, predictions, a summary. */
+    private int train(TrainingRun run, RunDirectory dir, TrainingFeed live) throws IOException {
         PrintWriter w = spec.commandLine().getOut();
+        Trainer trainer = run.trainer();
+        TrainingData data = run.data();
+        KernelsAndThreads compute = run.compute();
         Settings settings = trainer.settings();
         Vocab vocab = data.corpus().vocab();
         RnnModel model = trainer.model();
-        int epochs = settings.get(TrainingSettings.EPOCHS), checkpointEvery = settings.get(TrainingSettings.CHECKPOINT_EVERY);
         Predictor predictor = new Predictor(model, vocab, settings.get(TrainingSettings.TOKENIZER));
         String prefix = probePrefix(settings, predictor, data);
         w.printf("%s %s: %d tokens (%d held out), vocabulary %d, %s %s x%d, %s; writing to %s%n",
-                resumedFrom == null ? "training on" : "resuming at epoch " + resumedFrom + " on", data.file(), data.train().length,
+                run.resumed() ? "resuming at epoch " + run.resumedFrom() + " on" : "training on", data.file(), data.train().length,
                 data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().name(),
-                model.config.hiddens(), model.config.layers(), engine.describe(), run.dir);
+                model.config.hiddens(), model.config.layers(), compute.describe(), dir.dir());
         if (live != null) w.println("serving the live view at " + live.uri());
         ProgressLine progress = new ProgressLine(w, Boolean.getBoolean("charlm.terminal"));
-        TrainingListener listener = new TrainingListener() {
+        TrainingListener printout = new TrainingListener() {
             @Override
             public void onMinibatch(Progress p) {
                 progress.update(p);
@@ -180,16 +166,10 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
 
             @Override
             public void onEvaluation(Evaluation e) {
-                try {
-                    if (e.best()) Checkpoint.save(run.file(RunDirectory.BEST), model, vocab, settings, null);
-                    run.recordEvaluation(e);
-                    if (live != null) live.evaluation(e);
-                    if (settings.get(TrainingSettings.EVAL_EVERY) > 0 || e.epochs() != Math.rint(e.epochs())) {
-                        progress.println(String.format(Locale.ROOT, "step %d (epoch %.2f): held-out perplexity %.3f (%.4f nats/char)%s",
-                                e.step(), e.epochs(), e.valPerplexity(), Math.log(e.valPerplexity()), e.best() ? ", best so far" : ""));
-                    }
-                } catch (IOException ex) {
-                    throw new UncheckedIOException(ex);
+                if (live != null) live.evaluation(e);
+                if (settings.get(TrainingSettings.EVAL_EVERY) > 0 || e.epochs() != Math.rint(e.epochs())) {
+                    progress.println(String.format(Locale.ROOT, "step %d (epoch %.2f): held-out perplexity %.3f (%.4f nats/char)%s",
+                            e.step(), e.epochs(), e.valPerplexity(), Math.log(e.valPerplexity()), e.best() ? ", best so far" : ""));
                 }
             }
 
@@ -198,17 +178,14 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 if (live != null) live.epoch(s, predictor.greedy(prefix, Predictor.PROBE_LENGTH));
                 if (s.epoch() % 10 == 0) progress.println(predictor.greedy(prefix, 50));
                 progress.println(line(s));
-                try {
-                    run.recordEpoch(s);
-                    if (checkpointEvery > 0 && s.epoch() % checkpointEvery == 0 && s.epoch() < epochs) {
-                        save(run, trainer, vocab);
-                        writePlot(run);
-                    }
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
+            }
+
+            @Override
+            public void onEnd(EpochStats last, Trainer.Stop why) {
+                progress.clear();
             }
         };
+        TrainingRun.Output output = new TrainingRun.Output(dir, "charlm: perplexity by epoch", this::warnOnce, TrainingRun.OnCheckpoint.NONE, true);
         // Ctrl-C (or a kill's SIGTERM) asks the trainer to stop after the minibatch in progress and waits
         // while the checkpoint below is written; the JVM then exits with 128 + the signal (130 for SIGINT).
         CountDownLatch written = new CountDownLatch(1);
@@ -224,35 +201,24 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         try {
             Trainer.Stop stop;
             try {
-                stop = trainer.run(listener);
-                progress.clear();
-                if (stop != Trainer.Stop.INTERRUPTED && data.validation() != null && !trainer.scoredAtCurrentStep() && trainer.step() > 0) {
-                    trainer.evaluateNow(listener); // stopped inside an epoch: score where it stopped
-                }
-                // While the JVM shuts down (Ctrl-C) the plot cannot be drawn; the resumed run draws it.
-                if (stop != Trainer.Stop.INTERRUPTED) writePlot(run);
-                if (trainer.canSaveState()) save(run, trainer, vocab);
+                stop = run.train(output, printout);
             } catch (CharlmException e) {
-                // Diverged: keep what the finished epochs showed; the last checkpoint stays as it was.
-                progress.clear();
-                writePlot(run);
+                progress.clear(); // diverged: the run drew what the finished epochs showed
                 throw e;
-            } catch (UncheckedIOException e) {
-                throw cannotWrite(run, e.getCause());
             } catch (IOException e) {
-                throw cannotWrite(run, e);
+                throw cannotWrite(dir, e);
             }
-            report(w, run, trainer, engine, stop);
+            report(w, dir, trainer, compute, stop);
             if (stop == Trainer.Stop.INTERRUPTED) {
                 w.println((trainer.canSaveState() ? "interrupted; wrote a checkpoint at step " + trainer.step()
                         : "interrupted; without detaching only an epoch's end can be saved, so the last checkpoint stays as it was")
-                        + "; continue with: charlm train --resume " + run.dir);
+                        + "; continue with: charlm train --resume " + dir.dir());
                 w.flush();
                 return 130;
             }
             w.println(predictor.greedy(prefix, 50));
             w.println(predictor.greedy("traveller", 50));
-            w.println("wrote " + run.dir);
+            w.println("wrote " + dir.dir());
             w.flush();
             return 0;
         } finally {
@@ -267,8 +233,8 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
 
     /** A write that failed (a full disk): the files already there are whole, since every write is atomic. */
     private static CharlmException cannotWrite(RunDirectory run, IOException e) {
-        String next = Files.isRegularFile(run.file(RunDirectory.MODEL)) ? "continue with: charlm train --resume " + run.dir : "train again";
-        return new CharlmException("cannot write to " + run.dir + " (" + e.getMessage() + "); the files already there are intact: free some "
+        String next = Files.isRegularFile(run.file(RunDirectory.MODEL)) ? "continue with: charlm train --resume " + run.dir() : "train again";
+        return new CharlmException("cannot write to " + run.dir() + " (" + e.getMessage() + "); the files already there are intact: free some "
                 + "space or fix the folder, then " + next, e);
     }
 
@@ -290,7 +256,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
     }
 
     /** The run's summary lines: why it stopped, the last epoch's perplexity and speed, the held-out scores. */
-    private static void report(PrintWriter w, RunDirectory run, Trainer trainer, KernelsAndThreads engine, Trainer.Stop stop) {
+    private static void report(PrintWriter w, RunDirectory run, Trainer trainer, KernelsAndThreads compute, Trainer.Stop stop) {
         switch (stop) {
             case MAX_STEPS -> w.println("stopped at --max-steps, step " + trainer.step());
             case TIME_LIMIT -> w.println("stopped at --time-limit, step " + trainer.step());
@@ -300,7 +266,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         if (!run.history().isEmpty()) {
             EpochStats last = run.history().get(run.history().size() - 1);
             w.printf(Locale.ROOT, "perplexity %s, %.1f tokens/s (median of %d epochs), %s%n", perplexity(last.perplexity()),
-                    medianSpeed(run), run.history().size(), engine.describe());
+                    run.medianSpeed(), run.history().size(), compute.describe());
         }
         List<Evaluation> scores = run.evaluations();
         if (!scores.isEmpty()) {
@@ -316,11 +282,6 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         }
     }
 
-    /** The checkpoint: parameters plus everything a resumed run needs to continue bit for bit. */
-    private static void save(RunDirectory run, Trainer trainer, Vocab vocab) throws IOException {
-        Checkpoint.save(run.file(RunDirectory.MODEL), trainer.model(), vocab, trainer.settings(), trainer.state());
-    }
-
     static String line(EpochStats s) {
         String val = s.hasValidation() ? ", validation " + perplexity(s.valPerplexity()) : "";
         return String.format(Locale.ROOT, "epoch %d: perplexity %s%s, %.1f tokens/s", s.epoch(), perplexity(s.perplexity()), val, s.tokensPerSec());
@@ -331,43 +292,12 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         return String.format(Locale.ROOT, p < 1e6 ? "%.2f" : "%.3g", p);
     }
 
-    static double medianSpeed(RunDirectory run) {
-        return median(run.history().stream().mapToDouble(EpochStats::tokensPerSec).toArray());
-    }
-
-    /** The median of values (not empty): the middle one, or the mean of the middle two. */
-    static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    private void writePlot(RunDirectory run) throws IOException {
-        if (run.history().isEmpty() && run.evaluations().isEmpty()) return;
-        var problem = PerplexityPlot.write(run.file(RunDirectory.PLOT), run.history(), run.evaluations(), "charlm: perplexity by epoch");
-        if (problem.isPresent() && !plotWarned) {
-            spec.commandLine().getErr().println("charlm: " + problem.get());
-            plotWarned = true;
-        }
+    /** A plot that cannot be drawn (no fonts) is said once per command, not at every checkpoint. */
+    private void warnOnce(String problem) {
+        if (plotWarned) return;
+        spec.commandLine().getErr().println("charlm: " + problem);
+        plotWarned = true;
     }
 
     private boolean plotWarned;
-
-    /** config.json: every setting, what the data turned out to be, and what ran it. */
-    static Map<String, Object> config(TrainingData data, KernelsAndThreads engine, Settings settings) {
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("command", "train");
-        c.put("data_file", data.file().toAbsolutePath().toString());
-        c.put("corpus_tokens", data.corpus().size());
-        c.put("train_tokens", data.train().length);
-        c.put("val_tokens", data.validation() == null ? 0 : data.validation().length);
-        c.put("vocab_size", data.corpus().vocab().size());
-        c.put("settings", settings.toJson());
-        c.put("kernels", engine.kernels().name());
-        c.put("threads_used", engine.workers().parts());
-        c.put("jdk", Runtime.version().toString());
-        c.put("java_vendor", System.getProperty("java.vendor"));
-        c.put("started", OffsetDateTime.now().toString());
-        return c;
-    }
 }

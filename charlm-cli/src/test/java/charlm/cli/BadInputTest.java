@@ -3,6 +3,8 @@ package charlm.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import charlm.io.Safetensors;
+import charlm.run.RunDirectory;
+import charlm.run.RunLock;
 import charlm.testing.SharedData;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import charlm.io.Checkpoint;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
+import charlm.run.RunDirectory;
+import charlm.sweep.SweepTables;
 import charlm.testing.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -119,10 +121,10 @@ class FaultsTest {
                 String[] args = {"sweep", "--data", book.toString(), "--max-tokens", "1500", "--epochs", "1", "--batch-size", "4", "--num-steps", "5",
                         "--hiddens", "8,12", "--out", sweep.toString()};
                 Cli.run(args).ok();
-                byte[] csv = Files.readAllBytes(sweep.resolve(Sweep.CSV));
+                byte[] csv = Files.readAllBytes(sweep.resolve(SweepTables.CSV));
                 fill(disk, 0);
                 Cli.run(args).refused("cannot read or write the sweep", "finished trials are kept");
-                assertThat(Files.readAllBytes(sweep.resolve(Sweep.CSV))).isEqualTo(csv);
+                assertThat(Files.readAllBytes(sweep.resolve(SweepTables.CSV))).isEqualTo(csv);
             }
         } finally {
             if (mounted) run("umount", disk.toString());

@@ -2,6 +2,7 @@ package charlm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import charlm.run.RunDirectory;
 import charlm.testing.SharedData;
 import java.io.IOException;
 import java.net.InetAddress;

@@ -2,6 +2,8 @@ package charlm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import charlm.sweep.SweepTables;
+import charlm.sweep.SweepTrial;
 import charlm.testing.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,7 +48,7 @@ class SweepCommandTest {
         }
         assertThat(trials).hasSize(16);
         for (Path t : trials) {
-            assertThat(t.resolve(Sweep.RESULT)).exists();
+            assertThat(t.resolve(SweepTrial.RESULT)).exists();
             Map<?, ?> settings = Cli.settingsOf(t);
             String name = t.getFileName().toString();
             assertThat(name).contains("cell-" + settings.get("cell")).contains("layers-" + ((Number) settings.get("layers")).intValue())
@@ -56,7 +58,7 @@ class SweepCommandTest {
         }
         assertThat(out.resolve("cell-gru_layers-2_sampling-random")).isDirectory();
         assertThat(out.resolve("cell-rnn_layers-1_activation-relu_sampling-random")).isDirectory();
-        List<String> csv = Files.readAllLines(out.resolve(Sweep.CSV));
+        List<String> csv = Files.readAllLines(out.resolve(SweepTables.CSV));
         assertThat(csv.get(0)).startsWith("trial,cell,layers,activation,sampling,train_perplexity");
         assertThat(csv).hasSize(17);
     }

@@ -3,6 +3,11 @@ package charlm.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import charlm.run.RunDirectory;
+import charlm.sweep.SweepFolder;
+import charlm.sweep.SweepPlan;
+import charlm.sweep.SweepTables;
+import charlm.sweep.SweepTrial;
 import charlm.testing.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -42,7 +47,7 @@ class SweepJobArrayTest {
     /** The columns of sweep.csv that do not depend on the clock: trial, settings, perplexities, best epoch, status. */
     static List<String> rankedRows(Path dir) throws IOException {
         List<String> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve(Sweep.CSV))) {
+        for (String line : Files.readAllLines(dir.resolve(SweepTables.CSV))) {
             String[] f = line.split(",", -1);
             // trial,hiddens,lr,train,val,best_val,best_epoch,tokens_per_sec,seconds,status
             rows.add(String.join(",", f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[9]));
@@ -80,7 +85,7 @@ class SweepJobArrayTest {
         Cli.Result collected = Cli.run("sweep", "--collect", "--out", array.toString()).ok();
         assertThat(collected.out()).doesNotContain("missing");
         assertThat(rankedRows(array)).isEqualTo(rankedRows(local));
-        assertThat(Files.readAllLines(array.resolve(Sweep.CSV))).hasSize(5);
+        assertThat(Files.readAllLines(array.resolve(SweepTables.CSV))).hasSize(5);
         for (String trial : List.of("hiddens-8_lr-0.5", "hiddens-16_lr-1")) {
             assertThat(perplexities(array.resolve(trial))).isEqualTo(perplexities(local.resolve(trial)));
         }
@@ -95,17 +100,17 @@ class SweepJobArrayTest {
         Cli.run(grid(whole, "--checkpoint-every", "1")).ok();
 
         // The same grid, its first trial interrupted right after the checkpoint of epoch 2.
-        String gridJson = Files.readString(whole.resolve(Sweep.GRID));
+        String gridJson = Files.readString(whole.resolve(SweepFolder.GRID));
         SweepFolder folder = SweepFolder.of(stopped.toString());
-        Sweep.prepare(folder, gridJson);
-        Sweep.Trial first = Sweep.plan(Sweep.lists(gridJson, "sweep.json")).trials().get(0);
-        Sweep.AfterCheckpoint interrupt = (t, epoch) -> {
+        SweepFolder.prepare(folder, gridJson);
+        SweepPlan.Trial first = SweepPlan.of(SweepPlan.Grid.parse(gridJson, "sweep.json")).trials().get(0);
+        SweepTrial.AfterCheckpoint interrupt = (t, epoch) -> {
             if (epoch == 2) throw new IllegalStateException("interrupted for the test");
         };
-        assertThatThrownBy(() -> Sweep.runTrial(first, folder, new Sweep.Corpora(), interrupt)).hasMessageContaining("interrupted for the test");
+        assertThatThrownBy(() -> SweepTrial.run(first, folder, new SweepTrial.Corpora(), interrupt)).hasMessageContaining("interrupted for the test");
         Path trial = stopped.resolve(first.name());
         assertThat(trial.resolve(RunDirectory.MODEL)).exists();
-        assertThat(trial.resolve(Sweep.RESULT)).doesNotExist();
+        assertThat(trial.resolve(SweepTrial.RESULT)).doesNotExist();
 
         Cli.Result again = Cli.run(grid(stopped, "--checkpoint-every", "1")).ok();
         assertThat(again.out()).contains("trial " + first.name() + ": train").contains("(resumed from epoch 2)");
@@ -122,7 +127,7 @@ class SweepJobArrayTest {
     void withoutCheckpointsATrialWritesNoModel() throws IOException {
         Path out = tmp.resolve("plain");
         Cli.run(grid(out, "--hiddens", "8", "--lr", "1")).ok();
-        assertThat(out.resolve("trial").resolve(Sweep.RESULT)).exists();
+        assertThat(out.resolve("trial").resolve(SweepTrial.RESULT)).exists();
         assertThat(out.resolve("trial").resolve(RunDirectory.MODEL)).doesNotExist();
     }
 

@@ -7,6 +7,7 @@ import charlm.io.Checkpoint;
 import charlm.io.Safetensors;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
+import charlm.run.RunDirectory;
 import charlm.testing.SharedData;
 import charlm.train.Evaluator;
 import charlm.train.TrainingSettings;

@@ -2,10 +2,11 @@ package charlm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import charlm.run.RunDirectory;
 import charlm.testing.SharedData;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

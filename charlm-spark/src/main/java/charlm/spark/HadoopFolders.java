@@ -1,7 +1,7 @@
 package charlm.spark;
 
 import charlm.CharlmException;
-import charlm.cli.SweepFolder;
+import charlm.sweep.SweepFolder;
 import java.io.IOException;
 import java.net.URI;
 import java.util.Map;

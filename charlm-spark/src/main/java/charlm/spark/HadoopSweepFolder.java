@@ -1,6 +1,7 @@
 package charlm.spark;
 
-import charlm.cli.SweepFolder;
+import charlm.run.RunDirectory;
+import charlm.sweep.SweepFolder;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +32,7 @@ import org.apache.hadoop.fs.UnsupportedFileSystemException;
  */
 final class HadoopSweepFolder implements SweepFolder {
     /** What a trial needs to resume, fetched into its staging folder (the model last: it decides). */
-    private static final String[] RESUME_FILES = {"config.json", "metrics.csv", "model.safetensors"};
+    private static final String[] RESUME_FILES = {RunDirectory.CONFIG, RunDirectory.METRICS, RunDirectory.STEPS, RunDirectory.MODEL};
 
     private final URI uri;
     private final Configuration conf;
@@ -173,7 +174,7 @@ final class HadoopSweepFolder implements SweepFolder {
                 String n = s.getPath().getName();
                 if (n.startsWith(".") && n.endsWith(".tmp")) fs.delete(s.getPath(), false);
             }
-            if (fs.exists(new Path(remote, "model.safetensors"))) {
+            if (fs.exists(new Path(remote, RunDirectory.MODEL))) {
                 for (String f : RESUME_FILES) {
                     Path from = new Path(remote, f);
                     if (!fs.exists(from)) continue;

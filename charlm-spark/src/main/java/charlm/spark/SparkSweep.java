@@ -1,9 +1,11 @@
 package charlm.spark;
 
 import charlm.CharlmException;
-import charlm.cli.Sweep;
-import charlm.cli.SweepEngine;
-import charlm.cli.SweepFolder;
+import charlm.sweep.SweepEngine;
+import charlm.sweep.SweepFolder;
+import charlm.sweep.SweepPlan;
+import charlm.sweep.SweepTables;
+import charlm.sweep.SweepTrial;
 import charlm.train.TrainingSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -30,14 +32,14 @@ import scala.runtime.BoxedUnit;
 
 /**
  * A sweep on Apache Spark: each pending trial is one task, which trains the trial through
- * {@link Sweep#runTrial} into the sweep folder (a local path every executor sees, or a Hadoop file
+ * {@link SweepTrial#run} into the sweep folder (a local path every executor sees, or a Hadoop file
  * system URI). Spark retries a failed task (an exception, a lost executor) up to spark.task.maxFailures
  * times, and the retry resumes from the trial's last checkpoint; speculation stays off, so a trial never
  * has two live attempts. Each task reserves spark.task.cpus = the trials' --threads. The texts are read
  * on the driver and shipped with the job, so executors need no copy of them.
  * Leaves out training one model over several machines: charlm's models are too small for that to pay.
  */
-public final class SparkSweep implements SweepEngine {
+public final class SparkSweep implements SweepEngine.Cluster {
     /** The master URLs Spark itself parses (SparkContext.createTaskScheduler), minus the removed Mesos. */
     private static final Pattern MASTER = Pattern.compile("local(\\[(\\*|[1-9][0-9]*)(\\s*,\\s*[1-9][0-9]*)?])?"
             + "|local-cluster\\[\\s*[1-9][0-9]*\\s*,\\s*[1-9][0-9]*\\s*,\\s*[1-9][0-9]*\\s*]|spark://\\S+|yarn|k8s://\\S+");
@@ -46,7 +48,23 @@ public final class SparkSweep implements SweepEngine {
     static final String FAULT_PROPERTY = "charlm.test.failAfterCheckpoint";
 
     @Override
-    public void check(String master, Sweep.Plan plan) {
+    public SweepEngine connect(String master, SweepPlan plan) {
+        check(master, plan);
+        return new SweepEngine() {
+            @Override
+            public String how() {
+                return " on Spark " + master;
+            }
+
+            @Override
+            public Map<Integer, Map<?, ?>> run(SweepFolder folder, String gridJson, SweepPlan plan, List<SweepPlan.Trial> pending, PrintWriter out)
+                    throws IOException {
+                return SparkSweep.run(master, folder, gridJson, plan, pending, out);
+            }
+        };
+    }
+
+    private static void check(String master, SweepPlan plan) {
         try {
             Class.forName("org.apache.spark.SparkContext", false, SparkSweep.class.getClassLoader());
         } catch (ClassNotFoundException | LinkageError e) {
@@ -56,7 +74,7 @@ public final class SparkSweep implements SweepEngine {
             throw new CharlmException("--spark " + master + " is not a Spark master URL; give local[N], local[N,F] (F attempts per trial), "
                     + "local-cluster[W,C,M], spark://HOST:PORT, yarn or k8s://URL");
         }
-        for (Sweep.Trial t : plan.trials()) {
+        for (SweepPlan.Trial t : plan.trials()) {
             if (t.settings().get(TrainingSettings.THREADS) == 0) {
                 throw new CharlmException("--threads 0 (automatic) cannot be used with --spark: give each trial's thread count, which each task "
                         + "reserves as spark.task.cpus");
@@ -64,8 +82,7 @@ public final class SparkSweep implements SweepEngine {
         }
     }
 
-    @Override
-    public Map<Integer, Map<?, ?>> run(String master, SweepFolder folder, String gridJson, Sweep.Plan plan, List<Sweep.Trial> pending,
+    private static Map<Integer, Map<?, ?>> run(String master, SweepFolder folder, String gridJson, SweepPlan plan, List<SweepPlan.Trial> pending,
             PrintWriter out) throws IOException {
         Map<Integer, Map<?, ?>> results = new TreeMap<>();
         if (pending.isEmpty()) return results;
@@ -74,9 +91,9 @@ public final class SparkSweep implements SweepEngine {
                     + "otherwise give an hdfs://, s3a://, ... URI");
         }
         int cpus = 1;
-        for (Sweep.Trial t : pending) cpus = Math.max(cpus, t.settings().get(TrainingSettings.THREADS));
+        for (SweepPlan.Trial t : pending) cpus = Math.max(cpus, t.settings().get(TrainingSettings.THREADS));
         HashMap<String, TrialTask.ShippedText> texts = new HashMap<>();
-        for (Map.Entry<Path, Path> e : Sweep.texts(plan).entrySet()) {
+        for (Map.Entry<Path, Path> e : SweepTrial.texts(plan).entrySet()) {
             texts.put(TrialTask.textKey(e.getKey()), new TrialTask.ShippedText(e.getValue().toString(), Files.readAllBytes(e.getValue())));
         }
 
@@ -98,9 +115,9 @@ public final class SparkSweep implements SweepEngine {
             say(out, String.format("%d trials to run as %d tasks of %d cpu%s each", pending.size(), pending.size(), cpus, cpus == 1 ? "" : "s"));
             Broadcast<HashMap<String, TrialTask.ShippedText>> shipped = sc.broadcast(texts);
             List<Integer> indices = new ArrayList<>();
-            for (Sweep.Trial t : pending) indices.add(t.index());
+            for (SweepPlan.Trial t : pending) indices.add(t.index());
             List<String> names = new ArrayList<>();
-            for (Sweep.Trial t : pending) names.add(t.name());
+            for (SweepPlan.Trial t : pending) names.add(t.name());
             TrialTask task = new TrialTask(gridJson, new TrialTask.FolderRef(folder), shipped, names, TrialTask.Fault.fromProperty(System.getProperty(FAULT_PROPERTY)));
             // One partition per trial, in the grid's order: partition k is pending.get(k).
             JavaRDD<Integer> trials = sc.parallelize(indices, indices.size());
@@ -108,7 +125,7 @@ public final class SparkSweep implements SweepEngine {
             sc.sc().runJob(trials.rdd(), new RunTrial(task), new OnResult(out, outcomes), ClassTag$.MODULE$.apply(TrialTask.Outcome.class));
             for (TrialTask.Outcome o : outcomes) {
                 if (o.error() != null) throw new CharlmException(o.error());
-                results.put(o.index(), Sweep.parseResult(o.resultJson(), folder.location() + "/" + o.trial() + "/" + Sweep.RESULT));
+                results.put(o.index(), SweepTables.parseResult(o.resultJson(), folder.location() + "/" + o.trial() + "/" + SweepTrial.RESULT));
             }
         } catch (CharlmException e) {
             throw e;
@@ -172,7 +189,7 @@ public final class SparkSweep implements SweepEngine {
             if (o.error() != null) {
                 say(out, "trial " + o.trial() + ": refused" + where + ": " + o.error());
             } else {
-                say(out, Sweep.summary(Sweep.parseResult(o.resultJson(), o.trial())) + where);
+                say(out, SweepTrial.summary(SweepTables.parseResult(o.resultJson(), o.trial())) + where);
                 if (o.kernels().equals("reference") && !referenceAsked) {
                     say(out, "note: trial " + o.trial() + " ran on the slow reference kernels: its executor lacks the Vector API; start executors "
                             + "with --add-modules=jdk.incubator.vector (spark.executor.extraJavaOptions)");
@@ -184,11 +201,11 @@ public final class SparkSweep implements SweepEngine {
 
     /** Says when an attempt of a trial fails; Spark then retries it, from its last checkpoint. */
     private static final class Failures extends SparkListener {
-        private final List<Sweep.Trial> pending;
+        private final List<SweepPlan.Trial> pending;
         private final PrintWriter out;
         private volatile String lastFailed;
 
-        Failures(List<Sweep.Trial> pending, PrintWriter out) {
+        Failures(List<SweepPlan.Trial> pending, PrintWriter out) {
             this.pending = pending;
             this.out = out;
         }

@@ -1,10 +1,11 @@
 package charlm.spark;
 
 import charlm.CharlmException;
-import charlm.cli.Sweep;
-import charlm.cli.SweepFolder;
 import charlm.io.Json;
 import charlm.kernels.Kernels;
+import charlm.sweep.SweepFolder;
+import charlm.sweep.SweepPlan;
+import charlm.sweep.SweepTrial;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -67,16 +68,16 @@ final class TrialTask implements Serializable {
         String name = names.get(partition);
         try {
             SweepFolder f = folder.open();
-            List<Sweep.Trial> trials = Sweep.plan(Sweep.lists(gridJson, "the sweep's grid")).trials();
-            Sweep.Trial t = trials.get(index);
+            List<SweepPlan.Trial> trials = SweepPlan.of(SweepPlan.Grid.parse(gridJson, "the sweep's grid")).trials();
+            SweepPlan.Trial t = trials.get(index);
             if (!t.name().equals(name)) {
                 throw new IllegalStateException("trial " + index + " is " + t.name() + " here but " + name + " on the driver: are the driver and the "
                         + "executors running the same charlm?");
             }
-            String result = f.read(t.name() + "/" + Sweep.RESULT);
+            String result = f.read(t.name() + "/" + SweepTrial.RESULT);
             if (result == null) {
-                Sweep.AfterCheckpoint hook = fault == null ? Sweep.AfterCheckpoint.NONE : fault.hook(attempt);
-                result = Json.pretty(Sweep.runTrial(t, f, new Sweep.Corpora(this::locate), hook));
+                SweepTrial.AfterCheckpoint hook = fault == null ? SweepTrial.AfterCheckpoint.NONE : fault.hook(attempt);
+                result = Json.pretty(SweepTrial.run(t, f, new SweepTrial.Corpora(this::locate), hook));
             }
             return new Outcome(index, name, result, null, Kernels.get().name(), executor, attempt);
         } catch (CharlmException e) {
@@ -89,7 +90,7 @@ final class TrialTask implements Serializable {
     /** This executor's copy of each shipped text, written once per JVM; keyed by content. */
     private static final Map<String, Path> COPIES = new ConcurrentHashMap<>();
 
-    private Sweep.Text locate(Path data) {
+    private SweepTrial.Text locate(Path data) {
         ShippedText t = texts.value().get(textKey(data));
         if (t == null) throw new IllegalStateException("the driver shipped no text for --data " + data);
         Path local = COPIES.computeIfAbsent(sha256(t.bytes()), k -> {
@@ -104,7 +105,7 @@ final class TrialTask implements Serializable {
                 throw new UncheckedIOException("cannot keep a copy of " + t.named() + " on this executor", e);
             }
         });
-        return new Sweep.Text(Path.of(t.named()), local);
+        return new SweepTrial.Text(Path.of(t.named()), local);
     }
 
     private static String sha256(byte[] bytes) {
@@ -150,7 +151,7 @@ final class TrialTask implements Serializable {
             return new Fault(halt ? value.substring(0, value.length() - ":halt".length()) : value, halt);
         }
 
-        Sweep.AfterCheckpoint hook(int attempt) {
+        SweepTrial.AfterCheckpoint hook(int attempt) {
             return (t, epoch) -> {
                 if (attempt != 0 || !t.name().equals(trial)) return;
                 if (halt) Runtime.getRuntime().halt(137);

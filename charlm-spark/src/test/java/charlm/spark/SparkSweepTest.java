@@ -177,14 +177,4 @@ class SparkSweepTest {
         run("sweep", "--data", book.toString(), "--max-tokens", "300", "--epochs", "1", "--batch-size", "8,16", "--num-steps", "20",
                 "--hiddens", "8", "--out", tmp.resolve("short").toString(), "--spark", "local[2,3]").refused("too short for one minibatch");
     }
-
-    @Test
-    void underSparkSubmitASweepRunsOnTheSubmittedMaster() {
-        assertThat(SparkMain.withSubmittedMaster(new String[] {"sweep", "--lr", "1,2"}, "yarn"))
-                .containsExactly("sweep", "--spark", "yarn", "--lr", "1,2");
-        assertThat(SparkMain.withSubmittedMaster(new String[] {"sweep", "--spark=local[2]"}, "yarn")).containsExactly("sweep", "--spark=local[2]");
-        assertThat(SparkMain.withSubmittedMaster(new String[] {"sweep", "--collect", "--out", "x"}, "yarn")).containsExactly("sweep", "--collect", "--out", "x");
-        assertThat(SparkMain.withSubmittedMaster(new String[] {"train"}, "yarn")).containsExactly("train");
-        assertThat(SparkMain.withSubmittedMaster(new String[] {"sweep"}, null)).containsExactly("sweep");
-    }
 }

@@ -1,4 +1,4 @@
-package charlm.cli;
+package charlm.run;
 
 import charlm.CharlmException;
 import java.io.IOException;
@@ -18,8 +18,8 @@ import java.time.OffsetDateTime;
  * it ends, so a killed run never leaves the folder stuck; the file itself stays, empty of meaning, and
  * says who held it last (for the message a second writer gets).
  */
-final class RunLock implements AutoCloseable {
-    static final String NAME = ".charlm.lock";
+public final class RunLock implements AutoCloseable {
+    public static final String NAME = ".charlm.lock";
 
     private final FileChannel channel;
     private final FileLock lock;
@@ -30,7 +30,7 @@ final class RunLock implements AutoCloseable {
     }
 
     /** Takes the folder's lock, or refuses with one line naming who holds it. */
-    static RunLock acquire(Path dir) {
+    public static RunLock acquire(Path dir) {
         Path file = dir.resolve(NAME);
         FileChannel ch;
         try {

@@ -1,4 +1,4 @@
-package charlm.cli;
+package charlm.sweep;
 
 import charlm.CharlmException;
 import java.io.Closeable;
@@ -17,6 +17,9 @@ import java.util.regex.Pattern;
  * Leaves out listing and deleting: a sweep only ever adds files, and finds them by name.
  */
 public interface SweepFolder {
+    /** The grid of the sweep a folder holds ({@link SweepPlan.Grid#json}). */
+    String GRID = "sweep.json";
+
 
     /** Where the folder is, as the user would write it (an absolute path or a URI). */
     String location();
@@ -82,5 +85,37 @@ public interface SweepFolder {
         }
         throw new CharlmException("--out " + location + ": a " + uri.getScheme() + ":// folder is reached through Hadoop's file systems, which "
                 + "come with Spark; run the sweep with --spark (./charlm then adds Spark) or through spark-submit charlm-spark.jar");
+    }
+
+    /**
+     * A new folder for the grid, or the folder of this very grid (to continue it); anything else is refused.
+     * Safe when many processes of a job array start on the same new folder at once: they all write the same
+     * sweep.json, atomically, and a folder that holds files is only refused when it still has no sweep.json.
+     */
+    static void prepare(SweepFolder folder, String gridJson) throws IOException {
+        folder.create();
+        String existing = folder.read(GRID);
+        if (existing == null && folder.holdsFiles()) {
+            existing = folder.read(GRID); // another process of this sweep may have just written it
+            if (existing == null) {
+                throw new CharlmException("--out " + folder.location() + " already holds files and no " + GRID + "; give a new folder for the sweep");
+            }
+        }
+        if (existing == null) {
+            folder.write(GRID, gridJson);
+            existing = folder.read(GRID);
+        }
+        if (!gridJson.equals(existing)) {
+            throw new CharlmException("--out " + folder.location() + " holds a different sweep (see its " + GRID + "); use a new folder to run this grid");
+        }
+    }
+
+    /** The grid a sweep folder holds, from its sweep.json; refused when it holds none. */
+    static String grid(SweepFolder folder) throws IOException {
+        String grid = folder.read(GRID);
+        if (grid == null) {
+            throw new CharlmException("--out " + folder.location() + " holds no sweep (no " + GRID + "); give the folder a sweep wrote into");
+        }
+        return grid;
     }
 }

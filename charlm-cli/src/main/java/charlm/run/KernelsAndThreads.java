@@ -1,17 +1,17 @@
-package charlm.cli;
+package charlm.run;
 
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 
 /** What runs the numbers: the kernels chosen and the worker pool; closing it stops the pool's threads. */
-record KernelsAndThreads(Kernels kernels, Workers workers) implements AutoCloseable {
+public record KernelsAndThreads(Kernels kernels, Workers workers) implements AutoCloseable {
 
-    static KernelsAndThreads create(int threads) {
+    public static KernelsAndThreads create(int threads) {
         return new KernelsAndThreads(Kernels.get(), new Workers(threads));
     }
 
     /** For example "cpu, vector kernels, 2 threads, JDK 25.0.1". */
-    String describe() {
+    public String describe() {
         return "cpu, " + kernels.name() + " kernels, " + workers.parts() + (workers.parts() == 1 ? " thread" : " threads")
                 + ", JDK " + Runtime.version();
     }

@@ -1,4 +1,4 @@
-package charlm.cli;
+package charlm.run;
 
 import charlm.io.AtomicFiles;
 import charlm.train.EpochStats;
@@ -18,7 +18,7 @@ import org.knowm.xchart.style.markers.SeriesMarkers;
  * (from every scoring, --eval-every ones included). Points that are not finite (a diverged run) are
  * left out, so the rest of the curve is still drawn.
  */
-final class PerplexityPlot {
+public final class PerplexityPlot {
     private PerplexityPlot() {
     }
 
@@ -26,7 +26,7 @@ final class PerplexityPlot {
      * Draws the plot into png (atomically). Returns why it could not be drawn, writing nothing, where
      * it cannot (a machine without fonts, no finite point at all): the run goes on without its picture.
      */
-    static Optional<String> write(Path png, List<EpochStats> history, List<Evaluation> evaluations, String title) throws IOException {
+    public static Optional<String> write(Path png, List<EpochStats> history, List<Evaluation> evaluations, String title) throws IOException {
         List<double[]> train = new ArrayList<>(), val = new ArrayList<>();
         for (EpochStats e : history) add(train, e.epoch(), e.perplexity());
         if (!evaluations.isEmpty()) {

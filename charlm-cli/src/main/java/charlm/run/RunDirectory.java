@@ -1,4 +1,4 @@
-package charlm.cli;
+package charlm.run;
 
 import charlm.CharlmException;
 import charlm.io.AtomicFiles;
@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -23,12 +24,12 @@ import java.util.stream.Stream;
  * training starts (an existing non-empty folder is refused without --force); every file is written
  * under a temporary name and renamed, so a crash never leaves half a file.
  */
-final class RunDirectory implements AutoCloseable {
-    static final String CONFIG = "config.json", METRICS = "metrics.csv", STEPS = "steps.csv", PLOT = "perplexity.png",
+public final class RunDirectory implements AutoCloseable {
+    public static final String CONFIG = "config.json", METRICS = "metrics.csv", STEPS = "steps.csv", PLOT = "perplexity.png",
             MODEL = "model.safetensors", BEST = "best.safetensors";
     private static final String STEPS_HEADER = "step,epoch,tokens,train_loss,lr,val_perplexity,eval_seconds";
 
-    final Path dir;
+    private final Path dir;
     private final List<EpochStats> history = new ArrayList<>();
     private final List<Evaluation> evaluations = new ArrayList<>();
 
@@ -45,7 +46,7 @@ final class RunDirectory implements AutoCloseable {
         lock.close();
     }
 
-    static Path defaultPath() {
+    public static Path defaultPath() {
         return Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
@@ -53,7 +54,7 @@ final class RunDirectory implements AutoCloseable {
      * Checks and creates the folder and takes its lock (close the result to release it); refuses a folder
      * that holds files unless force, and one that another charlm is writing to.
      */
-    static RunDirectory prepare(Path dir, boolean force) {
+    public static RunDirectory prepare(Path dir, boolean force) {
         checkWritable(dir, force);
         RunLock lock = RunLock.acquire(dir);
         try {
@@ -67,7 +68,7 @@ final class RunDirectory implements AutoCloseable {
     }
 
     /** The checks of {@link #prepare}, and the folder made, without taking its lock (a sweep's folder, shared by its trials). */
-    static void checkWritable(Path dir, boolean force) {
+    public static void checkWritable(Path dir, boolean force) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new CharlmException("--out " + dir + " is a file, not a folder; give a new folder name");
         }
@@ -82,7 +83,7 @@ final class RunDirectory implements AutoCloseable {
     }
 
     /** What went wrong, in words rather than an exception's class name (the user sees this line). */
-    static String reason(Exception e) {
+    public static String reason(Exception e) {
         if (e instanceof FileSystemException f) {
             String why = f.getReason() != null ? f.getReason()
                     : f instanceof AccessDeniedException ? "permission denied"
@@ -96,7 +97,7 @@ final class RunDirectory implements AutoCloseable {
      * An existing run, its metrics.csv read back up to (and including) epoch `done` and its steps.csv up
      * to step `step`; later rows (written after the checkpoint) are dropped.
      */
-    static RunDirectory resume(Path dir, int done, long step) {
+    public static RunDirectory resume(Path dir, int done, long step) {
         RunDirectory run = new RunDirectory(dir, RunLock.acquire(dir));
         try {
             run.readBack(done, step);
@@ -138,7 +139,7 @@ final class RunDirectory implements AutoCloseable {
     }
 
     /** The rows of a steps.csv as written by {@link #recordEvaluation} (whether each was a best is not recorded: false). */
-    static List<Evaluation> readSteps(Path csv) throws IOException {
+    public static List<Evaluation> readSteps(Path csv) throws IOException {
         List<String> lines = Files.readAllLines(csv);
         List<Evaluation> rows = new ArrayList<>();
         for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
@@ -151,7 +152,7 @@ final class RunDirectory implements AutoCloseable {
     }
 
     /** The rows of a metrics.csv as written by {@link #recordEpoch} (seconds are not recorded: 0). */
-    static List<EpochStats> readMetrics(Path csv) throws IOException {
+    public static List<EpochStats> readMetrics(Path csv) throws IOException {
         List<String> lines = Files.readAllLines(csv);
         List<EpochStats> rows = new ArrayList<>();
         for (String line : lines.subList(Math.min(1, lines.size()), lines.size())) {
@@ -164,7 +165,7 @@ final class RunDirectory implements AutoCloseable {
     }
 
     /** A process killed during a write leaves its temporary file (".name.*.tmp") behind; it is never needed. */
-    static void removeStaleTemporaries(Path dir) {
+    public static void removeStaleTemporaries(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String name = p.getFileName().toString();
@@ -184,16 +185,21 @@ final class RunDirectory implements AutoCloseable {
         }
     }
 
-    Path file(String name) {
+    /** The folder. */
+    public Path dir() {
+        return dir;
+    }
+
+    public Path file(String name) {
         return dir.resolve(name);
     }
 
-    void writeConfig(String json) throws IOException {
+    public void writeConfig(String json) throws IOException {
         AtomicFiles.writeString(file(CONFIG), json);
     }
 
     /** Adds an epoch and rewrites metrics.csv whole (it is small), atomically. */
-    void recordEpoch(EpochStats s) throws IOException {
+    public void recordEpoch(EpochStats s) throws IOException {
         history.add(s);
         boolean val = s.hasValidation();
         StringBuilder b = new StringBuilder(val ? "epoch,perplexity,tokens_per_sec,val_perplexity\n" : "epoch,perplexity,tokens_per_sec\n");
@@ -206,12 +212,12 @@ final class RunDirectory implements AutoCloseable {
         AtomicFiles.writeString(file(METRICS), b.toString());
     }
 
-    List<EpochStats> history() {
+    public List<EpochStats> history() {
         return history;
     }
 
     /** Adds a held-out scoring and rewrites steps.csv whole, atomically. */
-    void recordEvaluation(Evaluation e) throws IOException {
+    public void recordEvaluation(Evaluation e) throws IOException {
         evaluations.add(e);
         StringBuilder b = new StringBuilder(STEPS_HEADER).append('\n');
         for (Evaluation v : evaluations) {
@@ -221,12 +227,24 @@ final class RunDirectory implements AutoCloseable {
         AtomicFiles.writeString(file(STEPS), b.toString());
     }
 
-    List<Evaluation> evaluations() {
+    public List<Evaluation> evaluations() {
         return evaluations;
     }
 
+    /** The median tokens/s of the recorded epochs (not none). */
+    public double medianSpeed() {
+        return median(history.stream().mapToDouble(EpochStats::tokensPerSec).toArray());
+    }
+
+    /** The median of values (not empty): the middle one, or the mean of the middle two. */
+    public static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+    }
+
     /** The recorded epoch with the lowest held-out perplexity; call only when one is recorded. */
-    EpochStats bestValidation() {
+    public EpochStats bestValidation() {
         return history.stream().min(Comparator.comparingDouble(EpochStats::valPerplexity)).orElseThrow();
     }
 }

@@ -1,4 +1,4 @@
-package charlm.cli;
+package charlm.run;
 
 import charlm.CharlmException;
 import charlm.data.BookSource;
@@ -13,27 +13,27 @@ import java.util.Arrays;
  * The text of a run as token streams: the file it came from, the whole corpus with its vocabulary,
  * the stream trained on and the held-out tail (null without --val-fraction).
  */
-record TrainingData(Path file, Corpus corpus, int[] train, int[] validation) {
+public record TrainingData(Path file, Corpus corpus, int[] train, int[] validation) {
 
     /** The data file the settings name, or the book (cached or downloaded). */
-    static Path file(Settings s) {
+    public static Path file(Settings s) {
         return BookSource.timeMachine().resolve(s.get(TrainingSettings.DATA));
     }
 
     /** Reads the text the settings name and splits it. */
-    static TrainingData load(Settings s) {
+    public static TrainingData load(Settings s) {
         Path file = file(s);
         return split(file, Corpus.load(file, s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS)), s);
     }
 
     /** Refuses, before anything is allocated, a model and buffers this Java cannot hold (one clear line). */
-    void checkMemory(Settings s) {
+    public void checkMemory(Settings s) {
         long perEpoch = train.length / Math.max(1L, (long) s.get(TrainingSettings.BATCH_SIZE) * s.get(TrainingSettings.NUM_STEPS));
         MemoryPlan.check(s, corpus.vocab().size(), perEpoch, Runtime.getRuntime());
     }
 
     /** Holds out the last fraction of the stream, as --val-fraction says. */
-    static TrainingData split(Path file, Corpus corpus, Settings s) {
+    public static TrainingData split(Path file, Corpus corpus, Settings s) {
         int[] all = corpus.tokens();
         double fraction = s.get(TrainingSettings.VAL_FRACTION);
         if (fraction == 0) return new TrainingData(file, corpus, all, null);

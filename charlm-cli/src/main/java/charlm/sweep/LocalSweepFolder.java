@@ -1,7 +1,8 @@
-package charlm.cli;
+package charlm.sweep;
 
 import charlm.CharlmException;
 import charlm.io.AtomicFiles;
+import charlm.run.RunDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
