@@ -309,7 +309,9 @@ public final class Trainer {
         batchesSinceEval = 0;
         double seconds = (System.nanoTime() - t0) / 1e9;
         if (timeLimit != null) reserve = TIME_MARGIN + EVALUATION_MARGIN * seconds; // the final scoring will take about as long
-        listener.onEvaluation(new Evaluation(step, epochsDone + (double) batchInEpoch / batchesInEpoch, (long) step * batchSize * numSteps,
+        // Before an epoch has begun (a run stopped before its first minibatch) no part of one is done.
+        double epochs = batchesInEpoch == 0 ? epochsDone : epochsDone + (double) batchInEpoch / batchesInEpoch;
+        listener.onEvaluation(new Evaluation(step, epochs, (long) step * batchSize * numSteps,
                 trainLoss, lr, val, best, seconds));
     }
 
