@@ -177,7 +177,8 @@ public final class SweepTrial {
         if (!Double.isNaN(train)) r.put("train_perplexity", train);
         r.put("val_perplexity", last.valPerplexity());
         r.put("best_val_perplexity", best.valPerplexity());
-        r.put("best_val_epoch", best.epochs());
+        // A whole epoch as a whole number, as result.json always had it; a score inside an epoch with its fraction.
+        r.put("best_val_epoch", best.epochs() == Math.rint(best.epochs()) ? (Object) (long) best.epochs() : (Object) best.epochs());
         if (!epochs.isEmpty()) r.put("tokens_per_sec", folder.medianSpeed());
         else if (progress != null) r.put("tokens_per_sec", progress.tokensPerSec());
         return r;
