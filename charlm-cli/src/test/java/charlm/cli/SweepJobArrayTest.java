@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A sweep without an engine: --list-trials, one process per --trial-index into a shared folder, then
+ * A sweep without a cluster: --list-trials, one process per --trial-index into a shared folder, then
  * --collect; and a trial that stops after a checkpoint resumes from it, bit for bit.
  */
 class SweepJobArrayTest {
