@@ -141,7 +141,11 @@ public final class Setting<T> {
         return new CharlmException(option() + " must be " + expected() + ", got " + shown);
     }
 
-    /** Whether this setting changes anything under the other values of s (--embed-dim only with an embedding input). */
+    /**
+     * Whether this setting changes anything under the other values of s, as its declaration says
+     * (--embed-dim only with an embedding input). A {@link Registry} of the choices of another setting
+     * may narrow it further (--beta1 only under an optimizer that reads it); TrainingSettings.applies asks both.
+     */
     public boolean appliesTo(Settings s) {
         return applies.test(s);
     }

@@ -255,7 +255,9 @@ public final class TrainingSettings {
      * {@link #EPOCHS_UNDER_A_TIME_LIMIT}); a setting that does not apply is put back to its default
      * unless it was typed (a preset's forget bias given a GRU is dropped, a typed one is refused by the
      * checks); then the checks that involve more than one setting. Bad combinations are one
-     * CharlmException naming the options.
+     * CharlmException naming the options. A sweep's trial, whose lists may pair a value with others
+     * under which it does not apply, counts only --epochs as typed (if it was): its other values are
+     * dropped where they do not apply, so such combinations make one trial.
      */
     public static Settings resolve(Settings s, Predicate<Setting<?>> typed) {
         if (s.get(TIME_LIMIT) != null && !typed.test(EPOCHS)) s = s.with(EPOCHS, EPOCHS_UNDER_A_TIME_LIMIT);
