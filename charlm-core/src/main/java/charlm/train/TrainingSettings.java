@@ -250,8 +250,8 @@ public final class TrainingSettings {
     /**
      * The settings a run trains with, from what it was given: s holds the defaults (the table's, a
      * command's, a preset's) with the typed values applied over them, and typed says which settings
-     * were typed. Three steps, the same for train and a sweep's trial: a time limit is how long the
-     * run trains, so epochs that were not typed do not end it sooner (they become
+     * were typed. Three steps, meant to be the same for train and a sweep's trial: a time limit is
+     * how long the run trains, so epochs that were not typed do not end it sooner (they become
      * {@link #EPOCHS_UNDER_A_TIME_LIMIT}); a setting that does not apply is put back to its default
      * unless it was typed (a preset's forget bias given a GRU is dropped, a typed one is refused by the
      * checks); then the checks that involve more than one setting. Bad combinations are one
