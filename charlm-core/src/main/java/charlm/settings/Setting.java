@@ -2,11 +2,13 @@ package charlm.settings;
 
 import charlm.CharlmException;
 import java.util.Objects;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
  * One training setting, declared once: its name (the option {@code --name} and the JSON key
- * {@code name} with '_' for '-'), what it belongs to, its type, default, check and help. Every place
+ * {@code name} with '_' for '-'), what it belongs to, its type, default, check, help and where it
+ * applies (when that depends on the other settings, as --embed-dim on --input). Every place
  * that needs the setting (the commands' options, sweep lists, --resume, config.json, checkpoint
  * metadata) reads this declaration. Leaves out how the value is used: that is the code's job.
  */
@@ -32,9 +34,11 @@ public final class Setting<T> {
     private final String help;
     private final Predicate<T> check;
     private final String expected;
+    private final Predicate<Settings> applies;
+    private final Function<Settings, String> refusal;
 
     private Setting(String name, Scope scope, ValueType<T> type, T defaultValue, String label, String help, Predicate<T> check,
-                    String expected) {
+                    String expected, Predicate<Settings> applies, Function<Settings, String> refusal) {
         this.name = name;
         this.scope = scope;
         this.type = type;
@@ -43,6 +47,8 @@ public final class Setting<T> {
         this.help = help;
         this.check = check;
         this.expected = expected;
+        this.applies = applies;
+        this.refusal = refusal;
         if (defaultValue != null && !check.test(defaultValue)) throw new IllegalStateException(name + ": default fails its own check");
     }
 
@@ -135,6 +141,25 @@ public final class Setting<T> {
         return new CharlmException(option() + " must be " + expected() + ", got " + shown);
     }
 
+    /**
+     * Whether this setting changes anything under the other values of s, as its declaration says
+     * (--embed-dim only with an embedding input). A {@link Registry} of the choices of another setting
+     * may narrow it further (--beta1 only under an optimizer that reads it); TrainingSettings.applies asks both.
+     */
+    public boolean appliesTo(Settings s) {
+        return applies.test(s);
+    }
+
+    /**
+     * Why s cannot stand, or null: when the declaration says so, a value other than the default where the
+     * setting does not apply is a mistake to refuse (--activation relu with a GRU), not one to ignore.
+     */
+    public String refusal(Settings s) {
+        if (refusal == null || applies.test(s)) return null;
+        // Compared as written, so that -0 is the default 0 as it is when the value is used.
+        return type.format(s.get(this)).equals(type.format(defaultValue)) ? null : refusal.apply(s);
+    }
+
     public Object toJson(T value) {
         return type.toJson(value);
     }
@@ -157,6 +182,8 @@ public final class Setting<T> {
         private String label;
         private Predicate<T> check = v -> true;
         private String expected;
+        private Predicate<Settings> applies = s -> true;
+        private Function<Settings, String> refusal;
 
         private Builder(String name, Scope scope, ValueType<T> type, T defaultValue) {
             this.name = Objects.requireNonNull(name);
@@ -184,8 +211,20 @@ public final class Setting<T> {
             return this;
         }
 
+        /** The setting changes nothing unless when holds; where it does not, an untyped value is put back to the default. */
+        public Builder<T> appliesWhen(Predicate<Settings> when) {
+            this.applies = Objects.requireNonNull(when);
+            return this;
+        }
+
+        /** The same, and a value other than the default where it does not apply is refused in the words of why. */
+        public Builder<T> appliesWhen(Predicate<Settings> when, Function<Settings, String> why) {
+            this.refusal = Objects.requireNonNull(why);
+            return appliesWhen(when);
+        }
+
         public Setting<T> help(String help) {
-            return new Setting<>(name, scope, type, defaultValue, label, help, check, expected);
+            return new Setting<>(name, scope, type, defaultValue, label, help, check, expected, applies, refusal);
         }
     }
 }

@@ -1,14 +1,11 @@
 package charlm.train;
 
-import charlm.CharlmException;
 import charlm.kernels.Workers;
 import charlm.model.Parameters;
+import charlm.settings.Registry;
 import charlm.settings.Setting;
 import charlm.settings.Settings;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The optimizers by name, for {@code --optimizer}, each with the settings it reads. Registering one
@@ -24,10 +21,7 @@ public final class Optimizers {
         Optimizer create(Settings settings, Parameters params, Workers workers);
     }
 
-    private record Entry(Factory factory, List<Setting<?>> reads) {
-    }
-
-    private static final Map<String, Entry> BY_NAME = new LinkedHashMap<>();
+    private static final Registry<Factory> REGISTRY = new Registry<>("an optimizer", "--optimizer");
 
     static {
         register("sgd", (s, p, w) -> new Sgd(p, w, s.get(TrainingSettings.WEIGHT_DECAY)), TrainingSettings.WEIGHT_DECAY);
@@ -41,29 +35,25 @@ public final class Optimizers {
                 s.get(TrainingSettings.WEIGHT_DECAY)), TrainingSettings.RMS_ALPHA, TrainingSettings.EPS, TrainingSettings.WEIGHT_DECAY);
     }
 
-    /** Registers an optimizer; reads names the settings it uses besides the learning rate. */
-    public static synchronized void register(String name, Factory factory, Setting<?>... reads) {
-        if (BY_NAME.containsKey(name)) throw new IllegalArgumentException("an optimizer called " + name + " is already registered");
-        BY_NAME.put(name, new Entry(factory, List.of(reads)));
+    /**
+     * Registers an optimizer; reads names the settings it uses besides the learning rate, and so where
+     * they apply (--beta1 only under the optimizers that read it).
+     */
+    public static void register(String name, Factory factory, Setting<?>... reads) {
+        REGISTRY.register(name, factory, reads);
     }
 
-    public static synchronized List<String> names() {
-        return new ArrayList<>(BY_NAME.keySet());
+    public static List<String> names() {
+        return REGISTRY.names();
     }
 
-    static synchronized boolean reads(String optimizer, Setting<?> setting) {
-        Entry e = BY_NAME.get(optimizer);
-        return e != null && e.reads().contains(setting);
+    /** Whether setting changes anything under the optimizer s names. */
+    static boolean applies(Setting<?> setting, Settings s) {
+        return REGISTRY.applies(setting, s.get(TrainingSettings.OPTIMIZER));
     }
 
     /** The optimizer the settings name, for the given parameters. */
     public static Optimizer create(Settings settings, Parameters params, Workers workers) {
-        String name = settings.get(TrainingSettings.OPTIMIZER);
-        Entry e;
-        synchronized (Optimizers.class) {
-            e = BY_NAME.get(name);
-        }
-        if (e == null) throw new CharlmException("--optimizer must be one of " + String.join(", ", names()) + ", got '" + name + "'");
-        return e.factory().create(settings, params, workers);
+        return REGISTRY.get(settings.get(TrainingSettings.OPTIMIZER)).create(settings, params, workers);
     }
 }

@@ -1,12 +1,9 @@
 package charlm.train;
 
-import charlm.CharlmException;
+import charlm.settings.Registry;
 import charlm.settings.Setting;
 import charlm.settings.Settings;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The learning-rate schedules by name, for {@code --lr-schedule}, each with the settings it reads:
@@ -23,10 +20,7 @@ public final class Schedules {
         LearningRate create(Settings settings);
     }
 
-    private record Entry(Factory factory, List<Setting<?>> reads) {
-    }
-
-    private static final Map<String, Entry> BY_NAME = new LinkedHashMap<>();
+    private static final Registry<Factory> REGISTRY = new Registry<>("a schedule", "--lr-schedule");
 
     static {
         register("constant", s -> {
@@ -44,19 +38,21 @@ public final class Schedules {
         }, TrainingSettings.LR_DECAY, TrainingSettings.LR_DECAY_EVERY);
     }
 
-    /** Registers a schedule; reads names the settings it uses (a sweep lists their values only where they apply). */
-    public static synchronized void register(String name, Factory factory, Setting<?>... reads) {
-        if (BY_NAME.containsKey(name)) throw new IllegalArgumentException("a schedule called " + name + " is already registered");
-        BY_NAME.put(name, new Entry(factory, List.of(reads)));
+    /**
+     * Registers a schedule; reads names the settings it uses besides --lr and --warmup-steps (which every
+     * schedule reads), and so where they apply (--min-lr only under cosine).
+     */
+    public static void register(String name, Factory factory, Setting<?>... reads) {
+        REGISTRY.register(name, factory, reads);
     }
 
-    public static synchronized List<String> names() {
-        return new ArrayList<>(BY_NAME.keySet());
+    public static List<String> names() {
+        return REGISTRY.names();
     }
 
-    static synchronized boolean reads(String schedule, Setting<?> setting) {
-        Entry e = BY_NAME.get(schedule);
-        return e != null && e.reads().contains(setting);
+    /** Whether setting changes anything under the schedule s names. */
+    static boolean applies(Setting<?> setting, Settings s) {
+        return REGISTRY.applies(setting, s.get(TrainingSettings.LR_SCHEDULE));
     }
 
     /**
@@ -64,13 +60,7 @@ public final class Schedules {
      * schedule's rate; progress then counts from the end of the warm-up.
      */
     public static LearningRate create(Settings settings) {
-        String name = settings.get(TrainingSettings.LR_SCHEDULE);
-        Entry e;
-        synchronized (Schedules.class) {
-            e = BY_NAME.get(name);
-        }
-        if (e == null) throw new CharlmException("--lr-schedule must be one of " + String.join(", ", names()) + ", got '" + name + "'");
-        LearningRate schedule = e.factory().create(settings);
+        LearningRate schedule = REGISTRY.get(settings.get(TrainingSettings.LR_SCHEDULE)).create(settings);
         int warmup = settings.get(TrainingSettings.WARMUP_STEPS);
         if (warmup == 0) return schedule;
         return (step, progress, epoch) -> step <= warmup ? schedule.at(step, 0, epoch) * step / warmup : schedule.at(step, progress, epoch);

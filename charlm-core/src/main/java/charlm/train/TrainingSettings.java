@@ -4,6 +4,7 @@ import charlm.CharlmException;
 import charlm.data.Tokenizer;
 import charlm.model.Activation;
 import charlm.data.Rng;
+import charlm.model.CellType;
 import charlm.model.Cells;
 import charlm.model.Initializers;
 import charlm.model.Parameters;
@@ -72,13 +73,15 @@ public final class TrainingSettings {
             .help("Hidden units per layer."));
 
     public static final Setting<Activation> ACTIVATION = declare(Setting.of("activation", Scope.MODEL, ValueType.oneOf(Activation.class), Activation.TANH)
+            .appliesWhen(s -> cell(s).usesActivation(),
+                    s -> "--activation applies to --cell rnn only; " + s.get(CELL) + " has its own nonlinearities")
             .help("Activation of the RNN cell (GRU and LSTM have their own)."));
 
     public static final Setting<InputKind> INPUT = declare(Setting.of("input", Scope.MODEL, ValueType.oneOf(InputKind.class), InputKind.ONEHOT)
             .help("One-hot inputs (the chapter) or a learned embedding table."));
 
     public static final Setting<Integer> EMBED_DIM = declare(Setting.of("embed-dim", Scope.MODEL, ValueType.INTEGER, 32).label("E")
-            .check(TrainingSettings::positive, "a positive whole number")
+            .check(TrainingSettings::positive, "a positive whole number").appliesWhen(s -> s.get(INPUT) == InputKind.EMBEDDING)
             .help("Embedding size with --input embedding."));
 
     // ---------------------------------------------------------------- training
@@ -90,6 +93,8 @@ public final class TrainingSettings {
 
     public static final Setting<Double> FORGET_BIAS = declare(Setting.of("forget-bias", Scope.TRAINING, ValueType.DECIMAL, 0.0).label("B")
             .expected("a number")
+            .appliesWhen(s -> cell(s).declares(Parameters.Role.FORGET_GATE_BIAS),
+                    s -> "--forget-bias applies to a cell with a forget gate (--cell lstm); " + s.get(CELL) + " has none")
             .help("Start an LSTM's forget-gate bias b_f at B (1 is common: the cell remembers from the start); LSTM only."));
 
     public static final Setting<Double> DROPOUT = declare(Setting.of("dropout", Scope.TRAINING, ValueType.DECIMAL, 0.0).label("P")
@@ -238,31 +243,38 @@ public final class TrainingSettings {
         return Cells.all().stream().map(c -> c.name()).toList();
     }
 
+    private static CellType cell(Settings s) {
+        return Cells.get(s.get(CELL));
+    }
+
     /**
      * The settings a run trains with, from what it was given: s holds the defaults (the table's, a
      * command's, a preset's) with the typed values applied over them, and typed says which settings
-     * were typed. Three steps, the same for train and a sweep's trial: a time limit is how long the
-     * run trains, so epochs that were not typed do not end it sooner (they become
+     * were typed. Three steps, meant to be the same for train and a sweep's trial: a time limit is
+     * how long the run trains, so epochs that were not typed do not end it sooner (they become
      * {@link #EPOCHS_UNDER_A_TIME_LIMIT}); a setting that does not apply is put back to its default
      * unless it was typed (a preset's forget bias given a GRU is dropped, a typed one is refused by the
      * checks); then the checks that involve more than one setting. Bad combinations are one
-     * CharlmException naming the options.
+     * CharlmException naming the options. A sweep's trial, whose lists may pair a value with others
+     * under which it does not apply, counts only --epochs as typed (if it was): its other values are
+     * dropped where they do not apply, so such combinations make one trial.
      */
     public static Settings resolve(Settings s, Predicate<Setting<?>> typed) {
         if (s.get(TIME_LIMIT) != null && !typed.test(EPOCHS)) s = s.with(EPOCHS, EPOCHS_UNDER_A_TIME_LIMIT);
         return validate(withoutWhatDoesNotApply(s, typed));
     }
 
-    /** Checks that involve more than one setting; single values were checked when they were set. */
+    /**
+     * Checks that involve more than one setting; single values were checked when they were set. Besides
+     * these, a value a declaration refuses where it does not apply ({@link Setting#refusal}).
+     */
     public static Settings validate(Settings s) {
         if (!s.get(DETACH) && s.get(SAMPLING) != Sampling.SEQUENTIAL) {
             throw new CharlmException("--no-detach needs --sampling sequential: only then does one minibatch continue the last");
         }
-        if (s.get(ACTIVATION) != Activation.TANH && !Cells.get(s.get(CELL)).usesActivation()) {
-            throw new CharlmException("--activation applies to --cell rnn only; " + s.get(CELL) + " has its own nonlinearities");
-        }
-        if (s.get(FORGET_BIAS) != 0 && !Cells.get(s.get(CELL)).declares(Parameters.Role.FORGET_GATE_BIAS)) {
-            throw new CharlmException("--forget-bias applies to a cell with a forget gate (--cell lstm); " + s.get(CELL) + " has none");
+        for (Setting<?> setting : TABLE) {
+            String refused = setting.refusal(s);
+            if (refused != null) throw new CharlmException(refused);
         }
         if (s.get(VAL_FRACTION) == 0) {
             if (s.get(PATIENCE) > 0) throw new CharlmException("--patience needs a held-out split to watch; add --val-fraction F (e.g. 0.1)");
@@ -272,21 +284,14 @@ public final class TrainingSettings {
     }
 
     /**
-     * Whether a setting changes anything under the others: --embed-dim only with an embedding input,
-     * --activation only with the plain RNN cell. A sweep lists such a setting's values only where they apply.
+     * Whether a setting changes anything under the others, as its declaration says (--embed-dim only with
+     * an embedding input, --activation only with the plain RNN cell) and as the optimizers and schedules
+     * registered say (--beta1 only under an optimizer that reads it). A sweep lists such a setting's
+     * values only where they apply.
      */
     public static boolean applies(Setting<?> setting, Settings s) {
-        if (setting == EMBED_DIM) return s.get(INPUT) == InputKind.EMBEDDING;
-        if (setting == ACTIVATION) return Cells.get(s.get(CELL)).usesActivation();
-        if (setting == FORGET_BIAS) return Cells.get(s.get(CELL)).declares(Parameters.Role.FORGET_GATE_BIAS);
-        if (OPTIMIZER_SETTINGS.contains(setting)) return Optimizers.reads(s.get(OPTIMIZER), setting);
-        if (SCHEDULE_SETTINGS.contains(setting)) return Schedules.reads(s.get(LR_SCHEDULE), setting);
-        return true;
+        return setting.appliesTo(s) && Optimizers.applies(setting, s) && Schedules.applies(setting, s);
     }
-
-    /** Settings that only some optimizers read, and only some schedules. */
-    private static final List<Setting<?>> OPTIMIZER_SETTINGS = List.of(BETA1, BETA2, RMS_ALPHA, EPS, WEIGHT_DECAY),
-            SCHEDULE_SETTINGS = List.of(MIN_LR, LR_DECAY, LR_DECAY_EVERY);
 
     /** s with every setting that does not apply put back to its default, so equal runs have equal settings. */
     public static Settings withoutWhatDoesNotApply(Settings s) {
