@@ -72,12 +72,12 @@ class OneTrainingRunTest {
 
     @Test
     void aTimeLimitedTrialThatEndsInsideItsFirstEpochIsScoredWhereItStopped() throws IOException {
-        // The whole book in minibatches of one sequence takes far longer than the two seconds or so a 5 s limit leaves
-        // after its reserve (2 s and the final scoring's), so the trial stops inside its first epoch. No --epochs:
-        // a time limit is how long it trains, as for train.
+        // The whole book in minibatches of one sequence at H = 256 takes far longer than the four seconds or so
+        // a 6 s limit leaves after its reserve (2 s, and the final scoring's: small, with 1% held out), so the
+        // trial stops inside its first epoch. No --epochs: a time limit is how long it trains, as for train.
         Path sweep = tmp.resolve("limited");
-        Cli.Result r = Cli.run("sweep", "--data", book.toString(), "--max-tokens", "0", "--hiddens", "128", "--batch-size", "1",
-                "--val-fraction", "0.1", "--time-limit", "5s", "--out", sweep.toString()).ok();
+        Cli.Result r = Cli.run("sweep", "--data", book.toString(), "--max-tokens", "0", "--hiddens", "256", "--batch-size", "1",
+                "--val-fraction", "0.01", "--time-limit", "6s", "--out", sweep.toString()).ok();
         Path trial = sweep.resolve("trial");
         Map<?, ?> result = (Map<?, ?>) Json.parse(Files.readString(trial.resolve(SweepTrial.RESULT)));
         assertThat(result.get("status")).isEqualTo("done");
