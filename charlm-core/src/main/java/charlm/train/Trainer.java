@@ -23,6 +23,12 @@ import java.util.List;
  * <p>Beyond the chapter: the held-out text scored every --eval-every minibatches and at each epoch's
  * end, and the run stopped by --epochs, --max-steps, --time-limit, --patience or {@link #requestStop}.
  * Everything a run needs to continue exactly, even from the middle of an epoch, is in {@link #state()}.
+ *
+ * <p>With --workers N (local SGD, {@link LocalSgd}) a step of this loop is a round: the workers take up to
+ * --sync-every minibatch steps each through an engine, and this trainer averages their parameter changes
+ * and takes the outer optimizer's step; {@link #step()} still counts minibatches of B streams (every
+ * worker's inner steps), so limits, schedules and held-out scores compare with a one-process run. A
+ * worker itself is a trainer of its shard driven by {@link #trainSteps}.
  */
 public final class Trainer {
     /** Why a run stopped. */
@@ -54,9 +60,13 @@ public final class Trainer {
     private final List<Tape> tapes = new ArrayList<>(); // one, or the epoch's when not detaching
     private final ArrayPasses passes;
     private final GradientClipping clipping;
-    private final Optimizer optimizer;
+    private final Optimizer optimizer;      // the run's, or the outer optimizer when rounds are run
+    private final LocalSgd.Engine rounds;   // null: one process
+    private final int syncEvery;
+    private List<TrainerState> workerStates; // each worker's state after the last round (null before its first)
     private final LearningRate schedule;
     private final long horizon;              // steps over which the schedule runs, when it runs over steps
+    private final long horizonPerEpoch;      // the nominal minibatches of an epoch
     private final double uniformLoss;        // ln V: the loss of a uniform guess
     private volatile boolean stopRequested;
     private long clockOrigin = System.nanoTime();
@@ -84,7 +94,17 @@ public final class Trainer {
      * @param rng        the run's generator, already used for initialisation
      */
     public Trainer(RnnModel model, Settings settings, int[] tokens, int[] validation, Rng rng) {
+        this(model, settings, tokens, validation, rng, null);
+    }
+
+    /**
+     * A run whose steps are rounds of local SGD on rounds (settings with --workers N above 1); tokens is the
+     * whole training stream, which the engine shards.
+     */
+    public Trainer(RnnModel model, Settings settings, int[] tokens, int[] validation, Rng rng, LocalSgd.Engine rounds) {
         TrainingSettings.validate(settings);
+        int workers = settings.get(TrainingSettings.WORKERS);
+        if ((rounds != null) != (workers > 1)) throw new IllegalArgumentException("an engine of rounds goes with --workers 2 or more, and only then");
         this.model = model;
         this.settings = settings;
         this.batchSize = settings.get(TrainingSettings.BATCH_SIZE);
@@ -109,10 +129,15 @@ public final class Trainer {
         tapes.add(model.newTape(batchSize, numSteps));
         this.passes = new ArrayPasses(model.workers());
         this.clipping = new GradientClipping(passes, settings.get(TrainingSettings.CLIP));
-        this.optimizer = Optimizers.create(settings, model.params, model.workers());
+        this.rounds = rounds;
+        this.syncEvery = settings.get(TrainingSettings.SYNC_EVERY);
+        this.workerStates = java.util.Collections.nCopies(workers, null);
+        this.optimizer = rounds == null ? Optimizers.create(settings, model.params, model.workers())
+                : new OuterStep(settings.get(TrainingSettings.OUTER_OPTIMIZER), settings.get(TrainingSettings.OUTER_MOMENTUM), model.params.size());
         this.schedule = Schedules.create(settings);
         // The schedule's horizon in steps: --max-steps, else the epochs at the nominal minibatches per epoch.
         long perEpoch = Math.max(1, (tokens.length - 1L) / batchSize / numSteps);
+        this.horizonPerEpoch = perEpoch;
         this.horizon = maxSteps > 0 ? maxSteps : epochs * perEpoch;
         this.uniformLoss = Math.log(model.config.vocabSize());
         this.lastWindowMean = uniformLoss;
@@ -196,14 +221,16 @@ public final class Trainer {
             if (batchInEpoch == 0) beginEpoch();
             long t0 = System.nanoTime();
             double lr = rate();
-            double loss = trainMinibatch(batchInEpoch, lr);
+            int steps = rounds == null ? 1 : roundLength();
+            double loss = rounds == null ? trainMinibatch(batchInEpoch, lr) : trainRound(steps);
             double seconds = (System.nanoTime() - t0) / 1e9;
-            batchInEpoch++;
+            batchInEpoch += steps;
             epochSeconds += seconds;
             listener.onMinibatch(new Progress(epochsDone + 1, batchInEpoch, batchesInEpoch, step, loss, lr,
                     epochTokens / epochSeconds, secondsUsed(), secondsLeft()));
             boolean epochEnds = batchInEpoch == batchesInEpoch;
-            if (validation != null && (epochEnds || evalEvery > 0 && step % evalEvery == 0)) evaluate(listener, lr);
+            // A round of several steps scores when it passes a multiple of --eval-every; one step, when it lands on one.
+            if (validation != null && (epochEnds || evalEvery > 0 && step / evalEvery != (step - steps) / evalEvery)) evaluate(listener, lr);
             if (epochEnds) {
                 last = finishEpoch();
                 listener.onEpoch(last);
@@ -262,7 +289,9 @@ public final class Trainer {
 
     private void beginEpoch() {
         epochStartRng = rng.state();
-        batchesInEpoch = sampler.startEpoch(rng);
+        // With rounds the workers draw their own shards' offsets; the run's epoch is the minibatches of B
+        // streams a one-process epoch has on average, a unit for metrics and limits.
+        batchesInEpoch = rounds == null ? sampler.startEpoch(rng) : (int) Math.max(1, horizonPerEpoch);
         Arrays.fill(state, 0f);
         epochLossSum = 0;
         epochTokens = 0;
@@ -338,6 +367,64 @@ public final class Trainer {
         optimizer.step(params, grad, lr, ++step);
         passes.zero(grad);
         int tokens = batchSize * numSteps;
+        epochLossSum += loss * tokens;
+        epochTokens += tokens;
+        lossSinceEval += loss;
+        batchesSinceEval++;
+        return loss;
+    }
+
+    /**
+     * A worker's part of a round of local SGD: the next n minibatches, across an epoch's end where one
+     * comes, with none of the run's limits, scores or reports (the driver has those). Returns their mean loss.
+     */
+    public double trainSteps(int n) {
+        if (rounds != null) throw new IllegalStateException("a worker's trainer runs no rounds of its own");
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            if (batchInEpoch == 0) beginEpoch();
+            sum += trainMinibatch(batchInEpoch, rate());
+            if (++batchInEpoch == batchesInEpoch) {
+                epochsDone++;
+                batchInEpoch = 0;
+            }
+        }
+        return sum / n;
+    }
+
+    /** The steps of the next round: --sync-every, or fewer where the epoch or --max-steps ends sooner. */
+    private int roundLength() {
+        long left = batchesInEpoch - batchInEpoch;
+        if (maxSteps > 0) left = Math.min(left, maxSteps - step);
+        return (int) Math.min(syncEvery, left);
+    }
+
+    /**
+     * One round: every worker takes steps minibatch steps from the parameters; their changes are summed in
+     * worker order (so the bits do not depend on which worker finished first) and averaged, and the outer
+     * optimizer steps with that mean as its gradient. Returns the workers' mean loss.
+     */
+    private double trainRound(int steps) {
+        float[] params = model.params.data, mean = model.params.grad;
+        List<LocalSgd.WorkerResult> results = rounds.round(params, steps, workerStates);
+        List<TrainerState> states = new ArrayList<>();
+        double loss = 0;
+        for (LocalSgd.WorkerResult r : results) {
+            float[] d = r.delta();
+            for (int i = 0; i < mean.length; i++) mean[i] += d[i];
+            states.add(r.state());
+            loss += r.loss();
+        }
+        float n = results.size();
+        for (int i = 0; i < mean.length; i++) mean[i] /= n;
+        loss /= results.size();
+        if (!Double.isFinite(loss)) throw diverged(batchInEpoch, "the workers' mean loss " + loss);
+        watchForDivergence(batchInEpoch, loss);
+        step += steps;
+        optimizer.step(params, mean, settings.get(TrainingSettings.OUTER_LR), step);
+        passes.zero(mean);
+        workerStates = List.copyOf(states);
+        long tokens = (long) batchSize * numSteps * steps;
         epochLossSum += loss * tokens;
         epochTokens += tokens;
         lossSinceEval += loss;

@@ -8,7 +8,8 @@ import java.util.Map;
  * epoch: how far it got, the generator's state now and at the start of the epoch (which draws the
  * epoch's offset and order again), the state carried across minibatches, the epoch's running loss, the
  * wall time used, the best held-out score and the evaluations since, and the optimizer's own state by
- * name (each array laid out as the parameters).
+ * name (each array laid out as the parameters). Serializable: a local SGD worker's state travels with its
+ * round (to a Spark executor and back).
  *
  * @param batchInEpoch   minibatches of the current epoch already trained; 0 at an epoch's end
  * @param epochStartRng  the generator before the current epoch's draws (null at an epoch's end)
@@ -17,7 +18,8 @@ import java.util.Map;
  */
 public record TrainerState(int epochsDone, int batchInEpoch, long step, long[] rng, long[] epochStartRng, float[] carried,
                            double epochLossSum, long epochTokens, double epochSeconds, double seconds, double bestValidation,
-                           int evalsSinceBest, Map<String, float[]> optimizer) {
+                           int evalsSinceBest, Map<String, float[]> optimizer) implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
 
     /** At an epoch's end, with nothing more than the counts, the generator and the optimizer's state. */
     public static TrainerState atEpochEnd(int epochsDone, long step, long[] rng, Map<String, float[]> optimizer) {

@@ -179,6 +179,39 @@ public final class TrainingSettings {
             .expected("a whole number")
             .help("Seed of the run's one random generator (initialisation, minibatch offsets and order)."));
 
+    // ---------------------------------------------------------------- several workers (local SGD)
+
+    public static final Setting<Integer> WORKERS = declare(Setting.of("workers", Scope.TRAINING, ValueType.INTEGER, 1).label("N")
+            .check(TrainingSettings::positive, "a positive whole number (1: one process, no rounds)")
+            .help("Train one model with N workers (local SGD): the text is cut into N contiguous shards, each worker takes --sync-every steps "
+                    + "of the run's optimizer on its own shard with --batch-size/N streams, then their parameter changes are averaged and "
+                    + "the outer optimizer applies them. In this process, or on Spark with train --spark MASTER."));
+
+    private static boolean severalWorkers(Settings s) {
+        return s.get(WORKERS) > 1;
+    }
+
+    public static final Setting<Integer> SYNC_EVERY = declare(Setting.of("sync-every", Scope.TRAINING, ValueType.INTEGER, 500).label("H")
+            .check(TrainingSettings::positive, "a positive whole number of steps")
+            .appliesWhen(TrainingSettings::severalWorkers, s -> "--sync-every applies with --workers 2 or more")
+            .help("Steps each worker takes between two averagings (a round); DiLoCo's 500 by default."));
+
+    public static final Setting<OuterOptimizer> OUTER_OPTIMIZER = declare(Setting.of("outer-optimizer", Scope.TRAINING,
+                    ValueType.oneOf(OuterOptimizer.class), OuterOptimizer.NESTEROV)
+            .appliesWhen(TrainingSettings::severalWorkers, s -> "--outer-optimizer applies with --workers 2 or more")
+            .help("How the averaged parameter change moves the model after a round: nesterov (DiLoCo's) or sgd (heavy-ball momentum; "
+                    + "with --outer-momentum 0 and --outer-lr 1, plain averaging of the workers' parameters)."));
+
+    public static final Setting<Double> OUTER_LR = declare(Setting.of("outer-lr", Scope.TRAINING, ValueType.DECIMAL, 0.7).label("RATE")
+            .check(v -> v > 0 && v <= 10, "a positive number up to 10")
+            .appliesWhen(TrainingSettings::severalWorkers, s -> "--outer-lr applies with --workers 2 or more")
+            .help("The outer optimizer's rate (DiLoCo: 0.7)."));
+
+    public static final Setting<Double> OUTER_MOMENTUM = declare(Setting.of("outer-momentum", Scope.TRAINING, ValueType.DECIMAL, 0.9).label("M")
+            .check(v -> v >= 0 && v < 1, "a number in [0, 1)")
+            .appliesWhen(TrainingSettings::severalWorkers, s -> "--outer-momentum applies with --workers 2 or more")
+            .help("The outer optimizer's momentum (DiLoCo: 0.9)."));
+
     // ---------------------------------------------------------------- run
 
     public static final Setting<Integer> EPOCHS = declare(Setting.of("epochs", Scope.RUN, ValueType.INTEGER, 500).label("N")
@@ -271,6 +304,16 @@ public final class TrainingSettings {
     public static Settings validate(Settings s) {
         if (!s.get(DETACH) && s.get(SAMPLING) != Sampling.SEQUENTIAL) {
             throw new CharlmException("--no-detach needs --sampling sequential: only then does one minibatch continue the last");
+        }
+        if (s.get(WORKERS) > 1) {
+            if (!s.get(DETACH)) {
+                throw new CharlmException("--no-detach cannot be used with --workers: a worker hands its state on at the end of each round, "
+                        + "which only a detached state allows");
+            }
+            if (s.get(BATCH_SIZE) % s.get(WORKERS) != 0) {
+                throw new CharlmException("--batch-size " + s.get(BATCH_SIZE) + " is the streams of all " + s.get(WORKERS) + " workers together; "
+                        + "give a multiple of --workers");
+            }
         }
         for (Setting<?> setting : TABLE) {
             String refused = setting.refusal(s);
