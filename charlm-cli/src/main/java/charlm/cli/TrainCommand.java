@@ -7,6 +7,7 @@ import charlm.io.Checkpoint;
 import charlm.model.RnnModel;
 import charlm.run.KernelsAndThreads;
 import charlm.run.RunDirectory;
+import charlm.run.TrainingCluster;
 import charlm.run.TrainingData;
 import charlm.run.TrainingRun;
 import charlm.serve.TrainingFeed;
@@ -14,6 +15,7 @@ import charlm.settings.Setting;
 import charlm.settings.Settings;
 import charlm.train.EpochStats;
 import charlm.train.Evaluation;
+import charlm.train.LocalSgd;
 import charlm.train.Progress;
 import charlm.train.Trainer;
 import charlm.train.TrainingListener;
@@ -22,8 +24,10 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +63,11 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             description = "Serve a live page on 127.0.0.1:PORT while training: the curves grow each epoch, with a sample after --prefix (0: any free port). Default port: ${FALLBACK-VALUE}.")
     Integer serve;
 
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "Run the --workers on Spark (local[N], local-cluster[W,C,M], spark://HOST:PORT, yarn, k8s://URL): each round is a "
+                    + "stage of one task per worker. Needs charlm-spark on the class path (./charlm adds it).")
+    String spark;
+
     @Spec
     CommandSpec spec;
 
@@ -75,8 +84,9 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         if (Files.isDirectory(outDir) && !force) RunDirectory.checkWritable(outDir, false); // refuse early, before any work
         TrainingData data = TrainingData.load(settings);
         data.checkMemory(settings);
-        try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
-            TrainingRun run = TrainingRun.start(settings, data, compute);
+        try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(settings));
+             LocalSgd.Engine rounds = rounds(settings, data, compute)) {
+            TrainingRun run = TrainingRun.start(settings, data, compute, rounds);
             if (settingOptions.preset() != null) run.note("preset", settingOptions.preset().name());
             run.trainer().countTimeFrom(Main.started());
             // The page first: a port in use is refused before the run's folder is made.
@@ -89,8 +99,29 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         }
     }
 
+    /**
+     * Where the workers of --workers N run: on the --spark cluster, else in this process; null for one
+     * process. Refused before anything is written: --spark without workers, a master Spark cannot reach.
+     */
+    private LocalSgd.Engine rounds(Settings settings, TrainingData data, KernelsAndThreads compute) {
+        int workers = settings.get(TrainingSettings.WORKERS);
+        if (workers == 1) {
+            if (spark != null) throw new CharlmException("--spark trains one model with several workers: add --workers N (2 or more)");
+            return null;
+        }
+        LocalSgd.Job job = TrainingRun.job(settings, data);
+        if (spark == null) return LocalSgd.inProcess(job, compute.kernels(), compute.workers());
+        Iterator<TrainingCluster> found = ServiceLoader.load(TrainingCluster.class).iterator();
+        if (!found.hasNext()) {
+            throw new CharlmException("--spark needs charlm-spark and Spark on the class path: run ./charlm train ... --spark MASTER (the launcher "
+                    + "adds them), or spark-submit --class charlm.cli.Main charlm-spark.jar train ...");
+        }
+        return found.next().connect(spark, job);
+    }
+
     /** Continues a run from its checkpoint: parameters, training state and settings. */
     private int resume() throws IOException {
+        if (spark != null) throw new CharlmException("--spark cannot be given with --resume: a run with --workers cannot be resumed yet");
         List<String> fixed = settingOptions.givenOptions(Setting.Scope.DATA);
         fixed.addAll(settingOptions.givenOptions(Setting.Scope.MODEL));
         fixed.addAll(settingOptions.givenOptions(Setting.Scope.TRAINING));
@@ -157,6 +188,12 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().name(),
                 model.config.hiddens(), model.config.layers(), compute.describe(), dir.dir());
         if (live != null) w.println("serving the live view at " + live.uri());
+        if (settings.get(TrainingSettings.WORKERS) > 1) {
+            w.printf(Locale.ROOT, "local SGD: %s, each with %d streams; a round every %d steps, then %s at rate %s, momentum %s%n",
+                    run.config().get("workers_run"), settings.get(TrainingSettings.BATCH_SIZE) / settings.get(TrainingSettings.WORKERS),
+                    settings.get(TrainingSettings.SYNC_EVERY), settings.format(TrainingSettings.OUTER_OPTIMIZER),
+                    settings.format(TrainingSettings.OUTER_LR), settings.format(TrainingSettings.OUTER_MOMENTUM));
+        }
         ProgressLine progress = new ProgressLine(w, Boolean.getBoolean("charlm.terminal"));
         TrainingListener printout = new TrainingListener() {
             @Override

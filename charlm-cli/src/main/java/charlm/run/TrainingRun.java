@@ -9,6 +9,7 @@ import charlm.model.RnnModel;
 import charlm.settings.Settings;
 import charlm.train.EpochStats;
 import charlm.train.Evaluation;
+import charlm.train.LocalSgd;
 import charlm.train.Progress;
 import charlm.train.Trainer;
 import charlm.train.TrainingListener;
@@ -47,12 +48,32 @@ public final class TrainingRun {
         this.resumedFrom = resumedFrom;
     }
 
-    /** A new run: the model the settings describe, initialised from the run's seeded generator, which the trainer then goes on drawing from. */
+    /**
+     * A new run: the model the settings describe, initialised from the run's seeded generator, which the
+     * trainer then goes on drawing from. With --workers N above 1 its workers run in this process, one
+     * after another (a sweep's trial, or train without --spark).
+     */
     public static TrainingRun start(Settings settings, TrainingData data, KernelsAndThreads compute) {
+        LocalSgd.Engine rounds = settings.get(TrainingSettings.WORKERS) > 1
+                ? LocalSgd.inProcess(job(settings, data), compute.kernels(), compute.workers()) : null;
+        return start(settings, data, compute, rounds);
+    }
+
+    /** A new run whose rounds of local SGD run on rounds (null: one process); the caller closes it after the run. */
+    public static TrainingRun start(Settings settings, TrainingData data, KernelsAndThreads compute, LocalSgd.Engine rounds) {
         RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), compute.kernels(), compute.workers());
         Rng rng = new Rng(settings.get(TrainingSettings.SEED));
         TrainingSettings.initialize(model, settings, rng);
-        return new TrainingRun(data, compute, new Trainer(model, settings, data.train(), data.validation(), rng), -1);
+        TrainingRun run = new TrainingRun(data, compute, new Trainer(model, settings, data.train(), data.validation(), rng, rounds), -1);
+        if (rounds != null) run.note("workers_run", rounds.describe());
+        return run;
+    }
+
+    /** What a local SGD engine is given: the settings and the text to shard; refused (one line) when a shard cannot hold a minibatch. */
+    public static LocalSgd.Job job(Settings settings, TrainingData data) {
+        LocalSgd.Job job = new LocalSgd.Job(settings, data.corpus().vocab().size(), data.train());
+        LocalSgd.checkShards(job);
+        return job;
     }
 
     /**
@@ -62,6 +83,11 @@ public final class TrainingRun {
      */
     public static TrainingRun resume(Path checkpoint, Settings settings, TrainingData data, KernelsAndThreads compute) {
         Checkpoint.Loaded loaded = Checkpoint.load(checkpoint, compute.kernels(), compute.workers());
+        if (settings.get(TrainingSettings.WORKERS) > 1) {
+            // Not yet: the checkpoint holds the outer optimizer's velocity but not each worker's optimizer state and place.
+            throw new CharlmException("a run with --workers " + settings.get(TrainingSettings.WORKERS) + " cannot be resumed yet (its checkpoint lacks "
+                    + "the workers' own state); its model.safetensors can still be used by generate and eval");
+        }
         if (loaded.training() == null) {
             throw new CharlmException("checkpoint " + checkpoint + " holds no training state (epoch, generator); only runs of this charlm can be resumed");
         }

@@ -65,20 +65,25 @@ public final class SparkSweep implements SweepEngine.Cluster {
     }
 
     private static void check(String master, SweepPlan plan) {
-        try {
-            Class.forName("org.apache.spark.SparkContext", false, SparkSweep.class.getClassLoader());
-        } catch (ClassNotFoundException | LinkageError e) {
-            throw new CharlmException("--spark needs Spark on the class path: run ./charlm sweep ... --spark MASTER, or spark-submit charlm-spark.jar");
-        }
-        if (!MASTER.matcher(master).matches()) {
-            throw new CharlmException("--spark " + master + " is not a Spark master URL; give local[N], local[N,F] (F attempts per trial), "
-                    + "local-cluster[W,C,M], spark://HOST:PORT, yarn or k8s://URL");
-        }
+        checkMaster(master, "sweep");
         for (SweepPlan.Trial t : plan.trials()) {
             if (t.settings().get(TrainingSettings.THREADS) == 0) {
                 throw new CharlmException("--threads 0 (automatic) cannot be used with --spark: give each trial's thread count, which each task "
                         + "reserves as spark.task.cpus");
             }
+        }
+    }
+
+    /** Refuses (one line) a JVM without Spark, or a master that is not a Spark master URL; command is the one that asked. */
+    static void checkMaster(String master, String command) {
+        try {
+            Class.forName("org.apache.spark.SparkContext", false, SparkSweep.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError e) {
+            throw new CharlmException("--spark needs Spark on the class path: run ./charlm " + command + " ... --spark MASTER, or spark-submit charlm-spark.jar");
+        }
+        if (!MASTER.matcher(master).matches()) {
+            throw new CharlmException("--spark " + master + " is not a Spark master URL; give local[N], local[N,F] (F attempts per task), "
+                    + "local-cluster[W,C,M], spark://HOST:PORT, yarn or k8s://URL");
         }
     }
 

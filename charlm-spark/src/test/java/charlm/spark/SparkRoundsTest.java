@@ -1,0 +1,89 @@
+package charlm.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import charlm.io.Checkpoint;
+import charlm.kernels.Kernels;
+import charlm.kernels.Workers;
+import charlm.model.RnnModel;
+import charlm.settings.Settings;
+import charlm.testing.SharedData;
+import charlm.train.LocalSgd;
+import charlm.train.LocalSgdTest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Local SGD's rounds on an embedded Spark (local[2]: two tasks at once in this JVM): the exactness test
+ * of the issue against its oracle (one process with the workers' streams side by side), the same bits
+ * as the workers run in this process, train --spark end to end, and its bad input.
+ */
+class SparkRoundsTest {
+    @TempDir
+    static Path shared;
+    static Path book;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void data() {
+        book = SharedData.textFile(shared);
+    }
+
+    @Test
+    void twoWorkersOnSparkAtOneStepARoundAreOneProcessWithTheirStreamsSideBySide() {
+        Settings s = LocalSgdTest.exactSettings();
+        int[] tokens = LocalSgdTest.tokens();
+        try (Workers w = new Workers(1)) {
+            RnnModel spark = LocalSgdTest.trainWith(s, tokens, w, job -> new SparkRounds().connect("local[2]", job));
+            RnnModel oracle = LocalSgdTest.sideBySide(s, tokens, w);
+            RnnModel here = LocalSgdTest.trainWith(s, tokens, w, job -> LocalSgd.inProcess(job, Kernels.get(), w));
+            assertThat(LocalSgdTest.worstRelativeDifference(spark.params, oracle.params)).isLessThan(1e-5);
+            // The driver sums in worker order, whichever task finished first: the same bits as in this process.
+            assertThat(spark.params.data).isEqualTo(here.params.data);
+        }
+    }
+
+    private List<String> trainArgs(Path out, String... more) {
+        List<String> args = new ArrayList<>(List.of("train", "--data", book.toString(), "--max-tokens", "6000", "--epochs", "2", "--batch-size", "8",
+                "--num-steps", "10", "--hiddens", "16", "--val-fraction", "0.1", "--optimizer", "adam", "--lr", "0.01", "--workers", "2",
+                "--sync-every", "7", "--out", out.toString()));
+        args.addAll(List.of(more));
+        return args;
+    }
+
+    @Test
+    void trainOnSparkWritesTheRunsFilesAndEndsWithTheBitsOfTheSameRunInThisProcess() throws Exception {
+        Path onSpark = tmp.resolve("spark"), here = tmp.resolve("here");
+        SparkSweepTest.Result r = SparkSweepTest.run(trainArgs(onSpark, "--spark", "local[2]").toArray(String[]::new)).ok();
+        assertThat(r.out()).contains("2 workers on Spark local[2]");
+        SparkSweepTest.run(trainArgs(here).toArray(String[]::new)).ok();
+        for (String f : List.of("config.json", "metrics.csv", "steps.csv", "model.safetensors", "best.safetensors")) {
+            assertThat(onSpark.resolve(f)).exists();
+        }
+        assertThat(Files.readAllLines(onSpark.resolve("metrics.csv"))).hasSize(3);
+        try (Workers w = new Workers(1)) {
+            float[] a = Checkpoint.load(onSpark.resolve("model.safetensors"), Kernels.get(), w).model().params.data;
+            float[] b = Checkpoint.load(here.resolve("model.safetensors"), Kernels.get(), w).model().params.data;
+            assertThat(a).isEqualTo(b);
+        }
+    }
+
+    @Test
+    void badSparkInputIsOneLineAndWritesNothing() {
+        Path out = tmp.resolve("never");
+        SparkSweepTest.run(trainArgs(out, "--spark", "lokal[2]").toArray(String[]::new)).refused("not a Spark master URL");
+        SparkSweepTest.run(trainArgs(out, "--spark", "spark://127.0.0.1:1").toArray(String[]::new)).refused("cannot reach the Spark master");
+        List<String> oneWorker = trainArgs(out, "--spark", "local[2]");
+        int i = oneWorker.indexOf("--workers");
+        oneWorker.subList(i, i + 4).clear(); // no --workers, no --sync-every
+        SparkSweepTest.run(oneWorker.toArray(String[]::new)).refused("add --workers N");
+        assertThat(out).doesNotExist();
+    }
+}
