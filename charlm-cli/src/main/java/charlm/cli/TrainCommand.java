@@ -121,7 +121,6 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
 
     /** Continues a run from its checkpoint: parameters, training state and settings. */
     private int resume() throws IOException {
-        if (spark != null) throw new CharlmException("--spark cannot be given with --resume: a run with --workers cannot be resumed yet");
         List<String> fixed = settingOptions.givenOptions(Setting.Scope.DATA);
         fixed.addAll(settingOptions.givenOptions(Setting.Scope.MODEL));
         fixed.addAll(settingOptions.givenOptions(Setting.Scope.TRAINING));
@@ -154,8 +153,9 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         }
         TrainingData data = TrainingData.load(settings);
         data.checkMemory(settings);
-        try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
-            TrainingRun run = TrainingRun.resume(file, settings, data, compute);
+        try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(settings));
+             LocalSgd.Engine rounds = rounds(settings, data, compute)) {
+            TrainingRun run = TrainingRun.resume(file, settings, data, compute, rounds);
             run.trainer().countTimeFrom(Main.started());
             try (RunDirectory folder = RunDirectory.resume(dir, done, run.trainer().step());
                  TrainingFeed live = live(run, folder.history(), folder.evaluations())) {

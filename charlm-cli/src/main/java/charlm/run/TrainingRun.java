@@ -82,20 +82,24 @@ public final class TrainingRun {
      * training state or the data's vocabulary is not the run's.
      */
     public static TrainingRun resume(Path checkpoint, Settings settings, TrainingData data, KernelsAndThreads compute) {
+        LocalSgd.Engine rounds = settings.get(TrainingSettings.WORKERS) > 1
+                ? LocalSgd.inProcess(job(settings, data), compute.kernels(), compute.workers()) : null;
+        return resume(checkpoint, settings, data, compute, rounds);
+    }
+
+    /** The same, with the rounds of a local SGD run continuing on rounds (with each worker's saved state); the caller closes it. */
+    public static TrainingRun resume(Path checkpoint, Settings settings, TrainingData data, KernelsAndThreads compute, LocalSgd.Engine rounds) {
         Checkpoint.Loaded loaded = Checkpoint.load(checkpoint, compute.kernels(), compute.workers());
-        if (settings.get(TrainingSettings.WORKERS) > 1) {
-            // Not yet: the checkpoint holds the outer optimizer's velocity but not each worker's optimizer state and place.
-            throw new CharlmException("a run with --workers " + settings.get(TrainingSettings.WORKERS) + " cannot be resumed yet (its checkpoint lacks "
-                    + "the workers' own state); its model.safetensors can still be used by generate and eval");
-        }
         if (loaded.training() == null) {
             throw new CharlmException("checkpoint " + checkpoint + " holds no training state (epoch, generator); only runs of this charlm can be resumed");
         }
         if (!loaded.vocab().tokens().equals(data.corpus().vocab().tokens())) {
             throw new CharlmException("the run's data " + data.file() + " has changed since it was trained (its vocabulary differs); it cannot be resumed");
         }
-        Trainer trainer = Trainer.resume(loaded.model(), settings, data.train(), data.validation(), loaded.training());
-        return new TrainingRun(data, compute, trainer, trainer.epochsDone());
+        Trainer trainer = Trainer.resume(loaded.model(), settings, data.train(), data.validation(), loaded.training(), rounds);
+        TrainingRun run = new TrainingRun(data, compute, trainer, trainer.epochsDone());
+        if (rounds != null) run.note("workers_run", rounds.describe());
+        return run;
     }
 
     public Trainer trainer() {

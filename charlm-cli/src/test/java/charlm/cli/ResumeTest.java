@@ -40,12 +40,14 @@ class ResumeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"sequential", "random", "no-detach", "lstm"})
+    @ValueSource(strings = {"sequential", "random", "no-detach", "lstm", "workers"})
     void aRunResumedHalfwayEqualsTheRunThatNeverStopped(String variant) throws Exception {
         String[] v = switch (variant) {
             case "random" -> new String[] {"--sampling", "random"};
             case "no-detach" -> new String[] {"--no-detach"};
             case "lstm" -> new String[] {"--cell", "lstm", "--layers", "2"};
+            // Local SGD: the outer optimizer's velocity and each worker's Adam moments, generator (dropout) and place in its shard
+            case "workers" -> new String[] {"--workers", "2", "--sync-every", "5", "--optimizer", "adam", "--lr", "0.01", "--dropout", "0.1"};
             default -> new String[] {};
         };
         Path whole = dir.resolve("whole-" + variant), half = dir.resolve("half-" + variant);
@@ -61,6 +63,7 @@ class ResumeTest {
         assertThat(perplexityColumns(half)).hasSize(7).isEqualTo(perplexityColumns(whole));
         Safetensors.Contents x = Safetensors.read(whole.resolve("model.safetensors")), y = Safetensors.read(half.resolve("model.safetensors"));
         assertThat(y.tensors().keySet()).isEqualTo(x.tensors().keySet());
+        if (variant.equals("workers")) assertThat(x.tensors()).containsKeys("opt.outer_velocity.W_hh", "w0.opt.m.W_hh", "w1.opt.v.W_hh", "w1.train.carried");
         for (String name : x.tensors().keySet()) {
             assertThat(y.tensors().get(name).values()).as(name).containsExactly(x.tensors().get(name).values());
         }

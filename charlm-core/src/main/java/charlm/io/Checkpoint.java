@@ -29,7 +29,8 @@ import java.util.Map;
  * JSON list of tokens in index order, as the reference writes it, plus charlm's format version and
  * the run's settings (one JSON object, {@link TrainingSettings}). A checkpoint a run can continue
  * from also holds the epoch, the optimizer step, the generator's state and the optimizer's state
- * (tensors "opt.SLOT.NAME", laid out as the parameter NAME).
+ * (tensors "opt.SLOT.NAME", laid out as the parameter NAME). A run of local SGD (--workers N) also holds
+ * each worker's state after the last round: the same keys and tensors with "w0.", "w1.", ... before them.
  *
  * <p>Format 1 kept the model's settings as separate metadata keys (cell, layers, activation, input,
  * embed_dim, tokenizer) besides the settings; format 2 keeps them once, in the settings. Both load,
@@ -44,6 +45,8 @@ public final class Checkpoint {
     private static final String OPTIMIZER_PREFIX = "opt.";
     /** The state a run carries into its next minibatch, saved inside an epoch. */
     private static final String CARRIED = "train.carried";
+    /** Metadata: how many workers' states follow, each under {@link #worker}'s prefix. */
+    private static final String WORKERS_SAVED = "workers_saved";
 
     private Checkpoint() {
     }
@@ -75,28 +78,43 @@ public final class Checkpoint {
         meta.put("format_version", Integer.toString(FORMAT_VERSION));
         meta.put("settings", Json.write(TrainingSettings.describing(settings, model.config).toJson()));
         if (training != null) {
-            meta.put("epoch", Integer.toString(training.epochsDone()));
-            meta.put("batch_in_epoch", Integer.toString(training.batchInEpoch()));
-            meta.put("step", Long.toString(training.step()));
-            meta.put("rng_state", encodeRng(training.rng()));
             // Wall time only where a time limit needs it: otherwise equal runs write equal files.
-            if (settings.get(TrainingSettings.TIME_LIMIT) != null) meta.put("seconds", Double.toString(training.seconds()));
-            meta.put("best_val", Double.toString(training.bestValidation()));
-            meta.put("evals_since_best", Integer.toString(training.evalsSinceBest()));
-            if (training.batchInEpoch() > 0) {
-                meta.put("epoch_rng_state", encodeRng(training.epochStartRng()));
-                meta.put("epoch_loss_sum", Double.toString(training.epochLossSum()));
-                meta.put("epoch_tokens", Long.toString(training.epochTokens()));
-                meta.put("epoch_seconds", Double.toString(training.epochSeconds()));
-                tensors.put(CARRIED, new Safetensors.Tensor(new int[] {training.carried().length}, training.carried()));
-            }
-            for (Map.Entry<String, float[]> slot : training.optimizer().entrySet()) {
-                for (Parameters.Tensor t : p.tensors()) {
-                    tensors.put(OPTIMIZER_PREFIX + slot.getKey() + "." + t.name(), new Safetensors.Tensor(t.shape().clone(), p.read(t, slot.getValue())));
-                }
+            put("", training, settings.get(TrainingSettings.TIME_LIMIT) != null, p, meta, tensors);
+            if (!training.workers().isEmpty()) {
+                meta.put(WORKERS_SAVED, Integer.toString(training.workers().size()));
+                for (int k = 0; k < training.workers().size(); k++) put(worker(k), training.workers().get(k), false, p, meta, tensors);
             }
         }
         Safetensors.write(file, tensors, meta);
+    }
+
+    /** The keys and tensors of worker k's state. */
+    private static String worker(int k) {
+        return "w" + k + ".";
+    }
+
+    /** A training state's metadata and tensors, each name with prefix before it. */
+    private static void put(String prefix, TrainerState training, boolean seconds, Parameters p, Map<String, String> meta,
+                            Map<String, Safetensors.Tensor> tensors) {
+        meta.put(prefix + "epoch", Integer.toString(training.epochsDone()));
+        meta.put(prefix + "batch_in_epoch", Integer.toString(training.batchInEpoch()));
+        meta.put(prefix + "step", Long.toString(training.step()));
+        meta.put(prefix + "rng_state", encodeRng(training.rng()));
+        if (seconds) meta.put(prefix + "seconds", Double.toString(training.seconds()));
+        meta.put(prefix + "best_val", Double.toString(training.bestValidation()));
+        meta.put(prefix + "evals_since_best", Integer.toString(training.evalsSinceBest()));
+        if (training.batchInEpoch() > 0) {
+            meta.put(prefix + "epoch_rng_state", encodeRng(training.epochStartRng()));
+            meta.put(prefix + "epoch_loss_sum", Double.toString(training.epochLossSum()));
+            meta.put(prefix + "epoch_tokens", Long.toString(training.epochTokens()));
+            meta.put(prefix + "epoch_seconds", Double.toString(training.epochSeconds()));
+            tensors.put(prefix + CARRIED, new Safetensors.Tensor(new int[] {training.carried().length}, training.carried()));
+        }
+        for (Map.Entry<String, float[]> slot : training.optimizer().entrySet()) {
+            for (Parameters.Tensor t : p.tensors()) {
+                tensors.put(prefix + OPTIMIZER_PREFIX + slot.getKey() + "." + t.name(), new Safetensors.Tensor(t.shape().clone(), p.read(t, slot.getValue())));
+            }
+        }
     }
 
     public static Loaded load(Path file, Kernels kernels, Workers workers) {
@@ -219,8 +237,27 @@ public final class Checkpoint {
         }
     }
 
-    /** The training state, when the file has one (a run's own checkpoint); else null. */
+    /** The training state, when the file has one (a run's own checkpoint), with its workers' states; else null. */
     private static TrainerState training(Safetensors.Contents c, Map<String, String> meta, String where, RnnModel model, ModelConfig config) {
+        TrainerState run = training("", c, meta, where, model, config);
+        if (run == null || !meta.containsKey(WORKERS_SAVED)) return run;
+        int n = parseInt(meta.get(WORKERS_SAVED), WORKERS_SAVED, where);
+        List<TrainerState> workers = new ArrayList<>();
+        for (int k = 0; k < n; k++) {
+            TrainerState w = training(worker(k), c, meta, where, model, config);
+            if (w == null) throw new CharlmException(where + " has a damaged training state (no state of worker " + k + "); it cannot be resumed");
+            workers.add(w);
+        }
+        return new TrainerState(run.epochsDone(), run.batchInEpoch(), run.step(), run.rng(), run.epochStartRng(), run.carried(), run.epochLossSum(),
+                run.epochTokens(), run.epochSeconds(), run.seconds(), run.bestValidation(), run.evalsSinceBest(), run.optimizer(), workers);
+    }
+
+    /** One training state, its keys and tensors named with prefix before them; null where the file has none. */
+    private static TrainerState training(String prefix, Safetensors.Contents c, Map<String, String> meta, String where, RnnModel model,
+                                         ModelConfig config) {
+        Map<String, String> all = meta;
+        meta = new java.util.HashMap<>();
+        for (Map.Entry<String, String> e : all.entrySet()) if (e.getKey().startsWith(prefix)) meta.put(e.getKey().substring(prefix.length()), e.getValue());
         if (!meta.containsKey("epoch") || !meta.containsKey("rng_state")) return null;
         String damaged = where + " has a damaged training state (%s); it cannot be resumed";
         int epoch, batch, evalsSinceBest;
@@ -247,7 +284,7 @@ public final class Checkpoint {
         if (batch > 0) {
             if (!meta.containsKey("epoch_rng_state")) throw new CharlmException(String.format(damaged, "no epoch_rng_state"));
             epochRng = decodeRng(meta.get("epoch_rng_state"), where);
-            Safetensors.Tensor t = require(c, where, CARRIED);
+            Safetensors.Tensor t = require(c, where, prefix + CARRIED);
             // (layers, slots, B, H) for the run's B, which the trainer checks against its own
             if (t.values().length == 0 || t.values().length % config.stateSize(1) != 0) {
                 throw new CharlmException(String.format(damaged, "train.carried has the wrong size"));
@@ -256,8 +293,8 @@ public final class Checkpoint {
         }
         Map<String, float[]> optimizer = new LinkedHashMap<>();
         for (String name : c.tensors().keySet()) {
-            if (!name.startsWith(OPTIMIZER_PREFIX)) continue;
-            String rest = name.substring(OPTIMIZER_PREFIX.length());
+            if (!name.startsWith(prefix + OPTIMIZER_PREFIX)) continue;
+            String rest = name.substring(prefix.length() + OPTIMIZER_PREFIX.length());
             int dot = rest.indexOf('.');
             if (dot <= 0) throw new CharlmException(where + " has a tensor " + name + " that is not OPT.SLOT.PARAMETER; it cannot be resumed");
             String slot = rest.substring(0, dot), param = rest.substring(dot + 1);
@@ -270,7 +307,7 @@ public final class Checkpoint {
             write(c, where, model, config, name, t, optimizer.computeIfAbsent(slot, k -> new float[model.params.size()]));
         }
         for (String slot : optimizer.keySet()) {
-            for (Parameters.Tensor t : model.params.tensors()) require(c, where, OPTIMIZER_PREFIX + slot + "." + t.name());
+            for (Parameters.Tensor t : model.params.tensors()) require(c, where, prefix + OPTIMIZER_PREFIX + slot + "." + t.name());
         }
         return new TrainerState(epoch, batch, step, decodeRng(meta.get("rng_state"), where), epochRng, carried, epochLoss, epochTokens,
                 epochSeconds, seconds, bestVal, evalsSinceBest, optimizer);

@@ -484,7 +484,7 @@ public final class Trainer {
         if (!canSaveState()) throw new IllegalStateException("without detaching, a run can be saved at an epoch's end only");
         return new TrainerState(epochsDone, batchInEpoch, step, rng.state(), batchInEpoch == 0 ? null : epochStartRng.clone(),
                 batchInEpoch == 0 ? null : state.clone(), epochLossSum, epochTokens, epochSeconds, secondsUsed(), bestValidation,
-                evalsSinceBest, TrainerState.copy(optimizer.state()));
+                evalsSinceBest, TrainerState.copy(optimizer.state()), workerStates.stream().anyMatch(java.util.Objects::isNull) ? List.of() : workerStates);
     }
 
     /**
@@ -493,7 +493,12 @@ public final class Trainer {
      * optimizer moments the trainer takes over. Continues bit for bit as if the run had never stopped.
      */
     public static Trainer resume(RnnModel model, Settings settings, int[] tokens, int[] validation, TrainerState saved) {
-        Trainer t = new Trainer(model, settings, tokens, validation, Rng.fromState(saved.rng()));
+        return resume(model, settings, tokens, validation, saved, null);
+    }
+
+    /** The same for a run of local SGD, whose rounds continue on rounds with each worker's saved state. */
+    public static Trainer resume(RnnModel model, Settings settings, int[] tokens, int[] validation, TrainerState saved, LocalSgd.Engine rounds) {
+        Trainer t = new Trainer(model, settings, tokens, validation, Rng.fromState(saved.rng()), rounds);
         t.restore(saved);
         return t;
     }
@@ -517,5 +522,11 @@ public final class Trainer {
         bestValidation = s.bestValidation();
         evalsSinceBest = s.evalsSinceBest();
         s.copyOptimizerStateInto(optimizer.state());
+        if (!s.workers().isEmpty()) {
+            if (s.workers().size() != workerStates.size()) {
+                throw new IllegalArgumentException("the saved state has " + s.workers().size() + " workers, the run " + workerStates.size());
+            }
+            workerStates = s.workers();
+        }
     }
 }

@@ -15,11 +15,26 @@ import java.util.Map;
  * @param epochStartRng  the generator before the current epoch's draws (null at an epoch's end)
  * @param carried        the state carried into the next minibatch (null at an epoch's end)
  * @param seconds        wall time used by the run so far, for --time-limit
+ * @param workers        with --workers N, each worker's own state after the last round, in worker order (empty before the first round,
+ *                       and for one process)
  */
 public record TrainerState(int epochsDone, int batchInEpoch, long step, long[] rng, long[] epochStartRng, float[] carried,
                            double epochLossSum, long epochTokens, double epochSeconds, double seconds, double bestValidation,
-                           int evalsSinceBest, Map<String, float[]> optimizer) implements java.io.Serializable {
+                           int evalsSinceBest, Map<String, float[]> optimizer, java.util.List<TrainerState> workers)
+        implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
+
+    public TrainerState {
+        workers = java.util.List.copyOf(workers);
+    }
+
+    /** A run in one process: no workers' states. */
+    public TrainerState(int epochsDone, int batchInEpoch, long step, long[] rng, long[] epochStartRng, float[] carried, double epochLossSum,
+                        long epochTokens, double epochSeconds, double seconds, double bestValidation, int evalsSinceBest,
+                        Map<String, float[]> optimizer) {
+        this(epochsDone, batchInEpoch, step, rng, epochStartRng, carried, epochLossSum, epochTokens, epochSeconds, seconds, bestValidation,
+                evalsSinceBest, optimizer, java.util.List.of());
+    }
 
     /** At an epoch's end, with nothing more than the counts, the generator and the optimizer's state. */
     public static TrainerState atEpochEnd(int epochsDone, long step, long[] rng, Map<String, float[]> optimizer) {
