@@ -3,11 +3,11 @@ package charlm.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import charlm.io.Safetensors;
+import charlm.testing.Launcher;
 import charlm.testing.SharedData;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -15,16 +15,12 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The ./charlm launcher as a user runs it, on the jar `mvn package` built (failsafe's integration-test
  * phase; CHARLM_NO_BUILD keeps the launcher from rebuilding), once per JDK 17+ on this machine: a signal
  * sent to the launcher's process id reaches the JVM. Leaves out the Spark path (charlm-spark is built
- * after this module) and what the in-process tests already cover.
+ * after this module: its SparkLauncherSignalsIT) and what the in-process tests already cover.
  */
 class LauncherSignalsIT {
     /** serve's first line, with the port it got (--port 0). */
@@ -53,79 +49,13 @@ class LauncherSignalsIT {
         book = SharedData.textFile(shared);
     }
 
-    /** The test's own JVM and every JDK 17 or newer under /usr/lib/jvm, each once (several names link to one JDK). */
-    static Stream<Path> jdks() throws IOException {
-        Set<Path> found = new LinkedHashSet<>();
-        found.add(Path.of(ProcessHandle.current().info().command().orElseThrow()).toRealPath());
-        Path jvms = Path.of("/usr/lib/jvm");
-        if (Files.isDirectory(jvms)) {
-            try (Stream<Path> s = Files.list(jvms)) {
-                for (Path home : s.sorted().toList()) {
-                    Path java = home.resolve("bin/java");
-                    if (Files.isExecutable(java) && major(home) >= 17) found.add(java.toRealPath());
-                }
-            }
-        }
-        return found.stream();
-    }
-
-    /** A JDK's major version from its release file (JAVA_VERSION="17.0.15"), or 0. */
-    private static int major(Path home) throws IOException {
-        Path release = home.resolve("release");
-        if (!Files.isRegularFile(release)) return 0;
-        Matcher m = Pattern.compile("(?m)^JAVA_VERSION=\"(\\d+)").matcher(Files.readString(release));
-        return m.find() ? Integer.parseInt(m.group(1)) : 0;
-    }
-
-    /** ./charlm with these arguments on this JDK, never building; stdout and stderr are read by the caller. */
-    private static Process launch(Path java, String... args) throws IOException {
-        Path launcher = Path.of(System.getProperty("charlm.launcher", "../charlm")).toAbsolutePath().normalize();
-        assertThat(launcher).as("the launcher (system property charlm.launcher)").isExecutable();
-        List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
-        cmd.addAll(Arrays.asList(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd);
-        pb.environment().put("CHARLM_JAVA", java.toString());
-        pb.environment().put("CHARLM_NO_BUILD", "1");
-        pb.environment().remove("JAVA_OPTS");
-        return pb.start();
-    }
-
-    /** A stream read to its end on another thread: the end comes once the launcher's stderr filter has passed on its last line. */
-    private static CompletableFuture<String> drain(java.io.InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-    }
-
-    private static void signal(String name, Process p) throws Exception {
-        assertThat(new ProcessBuilder("kill", "-" + name, Long.toString(p.pid())).inheritIO().start().waitFor()).isZero();
-    }
-
-    /** After a failed check: nothing this test started outlives it (the JVM and the launcher's stderr filter). */
-    private static void forceStop(Process p) throws InterruptedException {
-        p.descendants().forEach(ProcessHandle::destroyForcibly);
-        p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-    }
-
-    /** ./charlm with these arguments, to its successful end. */
-    private static void run(Path java, String... args) throws Exception {
-        Process p = launch(java, args);
-        CompletableFuture<String> out = drain(p.getInputStream()), err = drain(p.getErrorStream());
-        assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("./charlm %s finished", String.join(" ", args)).isTrue();
-        assertThat(p.exitValue()).as("./charlm %s; stdout:%n%s%nstderr:%n%s", String.join(" ", args), out.get(), err.get()).isZero();
-    }
-
     /** Bad input through the filter: the one error line gets through whole, the JVM's warning does not, and the exit code is the JVM's. */
     @ParameterizedTest
-    @MethodSource("jdks")
+    @MethodSource("charlm.testing.Launcher#jdks")
     @Timeout(value = 2, unit = TimeUnit.MINUTES)
     void theStderrFilterPassesTheLastLineAndTheExitCode(Path java) throws Exception {
-        Process p = launch(java, "eval", "--model", tmp.resolve("missing.safetensors").toString(), "--data", book.toString());
-        CompletableFuture<String> out = drain(p.getInputStream()), err = drain(p.getErrorStream());
+        Process p = Launcher.start(java, "eval", "--model", tmp.resolve("missing.safetensors").toString(), "--data", book.toString());
+        CompletableFuture<String> out = Launcher.drain(p.getInputStream()), err = Launcher.drain(p.getErrorStream());
         assertThat(p.waitFor(1, TimeUnit.MINUTES)).isTrue();
         assertThat(p.exitValue()).as(err.get()).isEqualTo(2);
         assertThat(err.get().lines().toList()).as("stderr").hasSize(1).first().asString()
@@ -135,22 +65,22 @@ class LauncherSignalsIT {
 
     /** SIGTERM to the launcher's process id stops serve: exit 143 (128 + 15), and the port can be bound again. */
     @ParameterizedTest
-    @MethodSource("jdks")
+    @MethodSource("charlm.testing.Launcher#jdks")
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void sigtermStopsServeAndFreesItsPort(Path java) throws Exception {
         Path run = tmp.resolve("run");
-        run(java, "train", "--data", book.toString(), "--hiddens", "16", "--epochs", "1", "--batch-size", "4", "--num-steps", "5",
+        Launcher.run(java, "train", "--data", book.toString(), "--hiddens", "16", "--epochs", "1", "--batch-size", "4", "--num-steps", "5",
                 "--max-tokens", "2000", "--out", run.toString());
-        Process p = launch(java, "serve", "--run", run.toString(), "--port", "0");
+        Process p = Launcher.start(java, "serve", "--run", run.toString(), "--port", "0");
         try {
             serveThenStop(java, p);
         } finally {
-            forceStop(p);
+            Launcher.forceStop(p);
         }
     }
 
     private static void serveThenStop(Path java, Process p) throws Exception {
-        CompletableFuture<String> err = drain(p.getErrorStream());
+        CompletableFuture<String> err = Launcher.drain(p.getErrorStream());
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         int port = -1;
         String line;
@@ -165,7 +95,7 @@ class LauncherSignalsIT {
             assertThat(s.isConnected()).isTrue();
         }
 
-        signal("TERM", p);
+        Launcher.signal("TERM", p);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("serve stopped on SIGTERM").isTrue();
         assertThat(p.exitValue()).as("exit code; stderr: %s", err.get()).isEqualTo(143);
         // The JVM has exited, so its socket is closed; allow the kernel a few seconds to let the port go.
@@ -188,18 +118,18 @@ class LauncherSignalsIT {
      * held-out scoring, so the optimizer's moments, the schedule's position and the best score are all carried).
      */
     @ParameterizedTest
-    @MethodSource("jdks")
+    @MethodSource("charlm.testing.Launcher#jdks")
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void sigtermCheckpointsATrainingRunThatResumesBitForBit(Path java) throws Exception {
         Path whole = tmp.resolve("whole"), cut = tmp.resolve("cut");
-        run(java, recipe(whole));
-        Process p = launch(java, recipe(cut));
+        Launcher.run(java, recipe(whole));
+        Process p = Launcher.start(java, recipe(cut));
         try {
             stopAndCheck(p, cut);
         } finally {
-            forceStop(p);
+            Launcher.forceStop(p);
         }
-        run(java, "train", "--resume", cut.toString());
+        Launcher.run(java, "train", "--resume", cut.toString());
         Safetensors.Contents a = Safetensors.read(whole.resolve("model.safetensors")), b = Safetensors.read(cut.resolve("model.safetensors"));
         assertThat(b.tensors().keySet()).isEqualTo(a.tensors().keySet());
         for (String name : a.tensors().keySet()) {
@@ -210,12 +140,12 @@ class LauncherSignalsIT {
 
     /** Waits for the run's first held-out score, sends SIGTERM, and checks how it ended. */
     private static void stopAndCheck(Process p, Path cut) throws Exception {
-        CompletableFuture<String> out = drain(p.getInputStream()), err = drain(p.getErrorStream());
+        CompletableFuture<String> out = Launcher.drain(p.getInputStream()), err = Launcher.drain(p.getErrorStream());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (!Files.isRegularFile(cut.resolve("steps.csv")) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(5);
         assertThat(p.isAlive()).as("still training after its first held-out score; stdout:%n%s", p.isAlive() ? "" : out.get()).isTrue();
 
-        signal("TERM", p);
+        Launcher.signal("TERM", p);
         assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("train stopped on SIGTERM").isTrue();
         assertThat(p.exitValue()).as("exit code; stdout:%n%s%nstderr:%n%s", out.get(), err.get()).isEqualTo(143);
         assertThat(out.get()).contains("interrupted; wrote a checkpoint at step").contains("--resume " + cut);
