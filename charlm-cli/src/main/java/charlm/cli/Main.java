@@ -32,6 +32,7 @@ public final class Main implements Runnable {
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
         int code = run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
+        StderrFilter.awaitLastLines();
         System.exit(code);
     }
 

@@ -52,8 +52,13 @@ public final class Launcher {
         return m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
-    /** Starts ./charlm (system property charlm.launcher, set by the pom) with these arguments on this JDK; the caller reads its streams. */
+    /** Starts ./charlm with these arguments on this JDK; the caller reads its streams. */
     public static Process start(Path java, String... args) throws IOException {
+        return builder(java, args).start();
+    }
+
+    /** ./charlm (system property charlm.launcher, set by the pom) with these arguments on this JDK, to start. */
+    public static ProcessBuilder builder(Path java, String... args) {
         Path launcher = Path.of(System.getProperty("charlm.launcher", "../charlm")).toAbsolutePath().normalize();
         assertThat(launcher).as("the launcher (system property charlm.launcher)").isExecutable();
         List<String> cmd = new ArrayList<>(List.of(launcher.toString()));
@@ -62,7 +67,7 @@ public final class Launcher {
         pb.environment().put("CHARLM_JAVA", java.toString());
         pb.environment().put("CHARLM_NO_BUILD", "1");
         pb.environment().remove("JAVA_OPTS");
-        return pb.start();
+        return pb;
     }
 
     /** A stream read to its end on another thread: for stderr the end comes once the launcher's filter has passed on its last line. */
