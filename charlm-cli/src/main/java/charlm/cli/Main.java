@@ -40,6 +40,7 @@ public final class Main implements Runnable {
         System.setProperty("java.awt.headless", "true");
         int code = run(withSubmittedMaster(args, System.getProperty("spark.master")), new PrintWriter(System.out, true),
                 new PrintWriter(System.err, true));
+        StderrFilter.awaitLastLines();
         System.exit(code);
     }
 

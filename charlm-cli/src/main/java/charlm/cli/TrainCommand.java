@@ -224,7 +224,8 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         };
         TrainingRun.Output output = new TrainingRun.Output(dir, "charlm: perplexity by epoch", this::warnOnce, TrainingRun.OnCheckpoint.NONE, true);
         // Ctrl-C (or a kill's SIGTERM) asks the trainer to stop after the minibatch in progress and waits
-        // while the checkpoint below is written; the JVM then exits with 128 + the signal (130 for SIGINT).
+        // while the checkpoint below is written; the JVM then exits with 128 + the signal (130 for SIGINT, 143
+        // for SIGTERM), whatever this method returns. The launcher execs the JVM, so a kill of its pid lands here.
         CountDownLatch written = new CountDownLatch(1);
         Thread onSignal = new Thread(() -> {
             trainer.requestStop();
