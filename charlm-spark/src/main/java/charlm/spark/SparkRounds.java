@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.SparkConf;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
 import org.apache.spark.broadcast.Broadcast;
@@ -37,6 +38,11 @@ import org.apache.spark.broadcast.Broadcast;
  * optimizer state both ways (for Adam, twice the parameters), on top of its parameter change.
  */
 public final class SparkRounds implements TrainingCluster {
+    /**
+     * Test-only, read on the driver: "R:K" kills the executor JVM running worker K's first attempt in round R
+     * (counted from 1 in this process); never in local mode, whose executor is the driver.
+     */
+    static final String FAULT_PROPERTY = "charlm.test.haltWorker";
 
     @Override
     public LocalSgd.Engine connect(String master, LocalSgd.Job job) {
@@ -56,12 +62,16 @@ public final class SparkRounds implements TrainingCluster {
         Broadcast<int[]> train = sc.broadcast(job.train());
         String settings = Json.write(job.settings().toJson());
         int vocab = job.vocabSize(), workers = job.workers();
+        String fault = System.getProperty(FAULT_PROPERTY);
         return new LocalSgd.Engine() {
+            private int rounds;
+
             @Override
             public List<LocalSgd.WorkerResult> round(float[] params, int steps, List<TrainerState> states) {
                 Broadcast<float[]> start = sc.broadcast(params.clone());
+                rounds++;
                 List<WorkerTask> tasks = new ArrayList<>();
-                for (int k = 0; k < workers; k++) tasks.add(new WorkerTask(k, steps, states.get(k)));
+                for (int k = 0; k < workers; k++) tasks.add(new WorkerTask(k, steps, states.get(k), (rounds + ":" + k).equals(fault)));
                 List<Outcome> outcomes;
                 try {
                     // n elements in n slices: partition k holds worker k, and collect keeps the partitions' order.
@@ -105,7 +115,7 @@ public final class SparkRounds implements TrainingCluster {
     }
 
     /** Worker k's part of a round. */
-    record WorkerTask(int worker, int steps, TrainerState state) implements Serializable {
+    record WorkerTask(int worker, int steps, TrainerState state, boolean haltFirstAttempt) implements Serializable {
     }
 
     /** What a task hands back: the worker's result, or the one line (and exit code) of a run that cannot go on, such as a divergence. */
@@ -129,6 +139,7 @@ public final class SparkRounds implements TrainingCluster {
 
         @Override
         public Outcome call(WorkerTask task) {
+            if (task.haltFirstAttempt() && TaskContext.get().attemptNumber() == 0) Runtime.getRuntime().halt(137);
             Settings s = TrainingSettings.book().withJson((Map<?, ?>) Json.parse(settingsJson), "the driver's settings");
             LocalSgd.Job job = new LocalSgd.Job(s, vocab, train.value());
             try (Workers one = new Workers(1)) {
