@@ -92,7 +92,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             // The page first: a port in use is refused before the run's folder is made.
             try (TrainingFeed live = live(run, List.of(), List.of());
                  RunDirectory dir = RunDirectory.prepare(outDir, force)) {
-                return train(run, dir, live);
+                return train(run, dir, live, rounds);
             }
         } catch (IOException e) {
             throw new CharlmException("cannot write the run's files to " + outDir + " (" + e.getMessage() + "); choose another --out", e);
@@ -159,7 +159,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             run.trainer().countTimeFrom(Main.started());
             try (RunDirectory folder = RunDirectory.resume(dir, done, run.trainer().step());
                  TrainingFeed live = live(run, folder.history(), folder.evaluations())) {
-                return train(run, folder, live);
+                return train(run, folder, live, rounds);
             }
         }
     }
@@ -173,7 +173,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
     }
 
     /** The run into its folder, with the printout: the progress line, each epoch, the held-out scores, predictions, a summary. */
-    private int train(TrainingRun run, RunDirectory dir, TrainingFeed live) throws IOException {
+    private int train(TrainingRun run, RunDirectory dir, TrainingFeed live, LocalSgd.Engine rounds) throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         Trainer trainer = run.trainer();
         TrainingData data = run.data();
@@ -247,6 +247,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 throw cannotWrite(dir, e);
             }
             report(w, dir, trainer, compute, stop);
+            if (rounds != null && rounds.summary() != null) w.println(rounds.summary());
             if (stop == Trainer.Stop.INTERRUPTED) {
                 w.println((trainer.canSaveState() ? "interrupted; wrote a checkpoint at step " + trainer.step()
                         : "interrupted; without detaching only an epoch's end can be saved, so the last checkpoint stays as it was")

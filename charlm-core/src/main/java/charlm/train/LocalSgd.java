@@ -32,8 +32,11 @@ public final class LocalSgd {
         }
     }
 
-    /** A worker's round: its parameter change start − end (P), its state to hand to its next round, and its mean minibatch loss. */
-    public record WorkerResult(float[] delta, TrainerState state, double loss) implements Serializable {
+    /**
+     * A worker's round: its parameter change start − end (P), its state to hand to its next round, its mean
+     * minibatch loss, and the seconds it took (to tell a round's training from its exchange).
+     */
+    public record WorkerResult(float[] delta, TrainerState state, double loss, double seconds) implements Serializable {
     }
 
     /**
@@ -49,6 +52,11 @@ public final class LocalSgd {
 
         /** Where the workers run, for the run's first line: "2 workers in this process, one after another". */
         String describe();
+
+        /** A line on what the rounds cost, for the run's last lines; null when there is nothing to say. */
+        default String summary() {
+            return null;
+        }
 
         @Override
         default void close() {
@@ -101,6 +109,7 @@ public final class LocalSgd {
      * minibatch steps, and what changed. kernels and threads are the worker's own; results do not depend on them.
      */
     public static WorkerResult work(Job job, int worker, float[] params, int steps, TrainerState state, Kernels kernels, Workers threads) {
+        long t0 = System.nanoTime();
         Settings s = workerSettings(job.settings());
         RnnModel model = new RnnModel(TrainingSettings.modelConfig(s, job.vocabSize()), kernels, threads);
         float[] x = model.params.data;
@@ -112,7 +121,7 @@ public final class LocalSgd {
         double loss = trainer.trainSteps(steps);
         float[] delta = new float[x.length];
         for (int i = 0; i < x.length; i++) delta[i] = params[i] - x[i];
-        return new WorkerResult(delta, trainer.state(), loss);
+        return new WorkerResult(delta, trainer.state(), loss, (System.nanoTime() - t0) / 1e9);
     }
 
     /** The workers as plain calls in this process, one after another, each on the run's kernels and threads. */

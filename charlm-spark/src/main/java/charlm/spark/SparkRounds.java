@@ -65,9 +65,11 @@ public final class SparkRounds implements TrainingCluster {
         String fault = System.getProperty(FAULT_PROPERTY);
         return new LocalSgd.Engine() {
             private int rounds;
+            private double roundSeconds, trainingSeconds; // each round's wall time on the driver; its slowest worker's
 
             @Override
             public List<LocalSgd.WorkerResult> round(float[] params, int steps, List<TrainerState> states) {
+                long t0 = System.nanoTime();
                 Broadcast<float[]> start = sc.broadcast(params.clone());
                 rounds++;
                 List<WorkerTask> tasks = new ArrayList<>();
@@ -82,16 +84,28 @@ public final class SparkRounds implements TrainingCluster {
                     start.destroy();
                 }
                 List<LocalSgd.WorkerResult> results = new ArrayList<>();
+                double slowest = 0;
                 for (Outcome o : outcomes) {
                     if (o.error() != null) throw new CharlmException(o.error(), o.exitCode(), null);
                     results.add(o.result());
+                    slowest = Math.max(slowest, o.result().seconds());
                 }
+                roundSeconds += (System.nanoTime() - t0) / 1e9;
+                trainingSeconds += slowest;
                 return results;
             }
 
             @Override
             public String describe() {
                 return workers + " workers on Spark " + master + ", one task each a round";
+            }
+
+            @Override
+            public String summary() {
+                if (rounds == 0) return null;
+                return String.format(java.util.Locale.ROOT, "%d rounds on Spark, %.3f s each; %.1f%% of a round outside its slowest worker's "
+                        + "training (broadcast, scheduling, shipping the states and changes)", rounds, roundSeconds / rounds,
+                        100 * (1 - trainingSeconds / roundSeconds));
             }
 
             @Override

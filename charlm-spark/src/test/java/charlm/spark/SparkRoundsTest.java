@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,16 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SparkRoundsTest {
     @TempDir
-    static Path shared;
-    static Path book;
-
-    @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void data() {
-        book = SharedData.textFile(shared);
-    }
 
     @Test
     void twoWorkersOnSparkAtOneStepARoundAreOneProcessWithTheirStreamsSideBySide() {
@@ -51,7 +41,7 @@ class SparkRoundsTest {
     }
 
     private List<String> trainArgs(Path out, String... more) {
-        List<String> args = new ArrayList<>(List.of("train", "--data", book.toString(), "--max-tokens", "6000", "--epochs", "2", "--batch-size", "8",
+        List<String> args = new ArrayList<>(List.of("train", "--data", SharedData.textFile(tmp).toString(), "--max-tokens", "6000", "--epochs", "2", "--batch-size", "8",
                 "--num-steps", "10", "--hiddens", "16", "--val-fraction", "0.1", "--optimizer", "adam", "--lr", "0.01", "--workers", "2",
                 "--sync-every", "7", "--out", out.toString()));
         args.addAll(List.of(more));
