@@ -86,6 +86,7 @@ public final class Trainer {
     private double windowSum, lastWindowMean;        // the first window is compared with ln V, where a model starts
     private int windowCount;
     private double reserve = TIME_MARGIN;
+    private double lastRoundSeconds;                 // with rounds: how long the last took (0 for one process)
 
     /**
      * @param settings   the run's settings (see {@link TrainingSettings}); the model was built from them
@@ -206,7 +207,8 @@ public final class Trainer {
                 stop = Stop.MAX_STEPS;
                 break;
             }
-            if (timeLimit != null && secondsUsed() >= timeLimit.toMillis() / 1000.0 - reserve) {
+            // A round cannot be cut short: one is begun only if one as long as the last still fits.
+            if (timeLimit != null && secondsUsed() + lastRoundSeconds >= timeLimit.toMillis() / 1000.0 - reserve) {
                 stop = Stop.TIME_LIMIT;
                 break;
             }
@@ -224,6 +226,7 @@ public final class Trainer {
             int steps = rounds == null ? 1 : roundLength();
             double loss = rounds == null ? trainMinibatch(batchInEpoch, lr) : trainRound(steps);
             double seconds = (System.nanoTime() - t0) / 1e9;
+            if (rounds != null) lastRoundSeconds = seconds;
             batchInEpoch += steps;
             epochSeconds += seconds;
             listener.onMinibatch(new Progress(epochsDone + 1, batchInEpoch, batchesInEpoch, step, loss, lr,
