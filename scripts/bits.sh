@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whether a change kept every bit: trains nine short configurations with two builds (before and after)
 # and compares what they wrote: model.safetensors byte for byte, metrics.csv without its timing
-# column, and the printed perplexities and predictions without tokens/s. A refactoring of the cells
-# or kernels must print "identical" for each; any other line names the configuration that moved.
+# column, and the printed perplexities and predictions without tokens/s and progress lines. A
+# refactoring of the cells or kernels must print "identical" for each; any other line names the
+# configuration that moved and what in it.
 # Usage: scripts/bits.sh BEFORE AFTER [DATA] [EPOCHS]
 #   BEFORE, AFTER: a charlm.jar, or a worktree (its charlm-cli/target/charlm.jar, built if missing)
 #   DATA: default ../shared/data/timemachine.txt beside this repository; EPOCHS: default 5
@@ -63,7 +64,8 @@ train() { # JAR DIR OPTIONS...
   rm -rf "$dir"; mkdir -p "$(dirname "$dir")"
   "$java_bin" -XX:+UseSerialGC -Xmn64m --add-modules jdk.incubator.vector -jar "$jar" train \
     --data "$data" --epochs "$epochs" --out "$dir" "$@" 2>/dev/null \
-    | sed -E -e 's/, [0-9.]+ tokens\/s.*//' -e 's/; writing to .*//' -e '/^wrote /d' > "$dir.out"
+    | sed -E -e 's/, [0-9.]+ tokens\/s.*//' -e 's/; writing to .*//' -e '/^wrote /d' \
+        -e '/^ *minibatch [0-9]+\/[0-9]+ of epoch/d' > "$dir.out"  # progress: printed when an epoch runs long
 }
 
 untimed() { # a metrics.csv without the columns that measure time (tokens_per_sec, seconds, ...)
