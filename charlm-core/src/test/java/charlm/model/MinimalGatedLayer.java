@@ -10,10 +10,10 @@ import java.util.Arrays;
  *   F_t = σ(X_t W_xf + H_{t−1} W_hf + b_f)
  *   H̃_t = tanh(X_t W_xh + (F_t ⊙ H_{t−1}) W_hh + b_h)
  *   H_t = (1 − F_t) ⊙ H_{t−1} + F_t ⊙ H̃_t
- * As fast as the built-in cells: its recurrent products are {@link RecurrentWeights}' (panels,
- * serpentine order, transposes, dW), so what is left here is the equations, one phase per barrier.
- * Its elementwise backward is written out here rather than as a Kernels method (as the built-in
- * cells' are), since Kernels is charlm's own; that costs only the vector speed of those loops.
+ * Its recurrent products are the built-in cells' own ({@link RecurrentWeights}: panels, serpentine
+ * order, transposes, dW), so what is left here is the equations, one phase per barrier. Its
+ * elementwise backward is written out in its phases rather than as a Kernels method (as the
+ * built-in cells' are), since a cell outside charlm cannot add to Kernels; those loops stay scalar.
  *
  * <p>{@link #register} puts it in {@link Cells} and its double-precision step, {@link #oracleStep},
  * in {@link DoubleNet#STEPS}.
