@@ -85,6 +85,15 @@ public final class Workers implements AutoCloseable {
     }
 
     /** The number of threads (the caller's included). */
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * The number of threads, under its old name, for the command line's two callers until they move
+     * to {@link #threads()}: a task's {@code parts} is {@link #partsPerRun()}, which this is not.
+     */
+    @Deprecated
     public int parts() {
         return threads;
     }
