@@ -114,7 +114,7 @@ public final class TrainingRun {
         c.put("vocab_size", data.corpus().vocab().size());
         c.put("settings", trainer.settings().toJson());
         c.put("kernels", compute.kernels().name());
-        c.put("threads_used", compute.workers().parts());
+        c.put("threads_used", compute.workers().threads());
         c.put("jdk", Runtime.version().toString());
         c.put("java_vendor", System.getProperty("java.vendor"));
         c.put("started", OffsetDateTime.now().toString());

@@ -89,15 +89,6 @@ public final class Workers implements AutoCloseable {
         return threads;
     }
 
-    /**
-     * The number of threads, under its old name, for the command line's two callers until they move
-     * to {@link #threads()}: a task's {@code parts} is {@link #partsPerRun()}, which this is not.
-     */
-    @Deprecated
-    public int parts() {
-        return threads;
-    }
-
     /** How many parts {@link #run} splits every task into: the {@code parts} each {@link Task#run} is given. */
     public int partsPerRun() {
         return chunks;
