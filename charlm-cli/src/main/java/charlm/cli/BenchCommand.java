@@ -58,7 +58,7 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
         PrintWriter w = spec.commandLine().getOut();
         int epochs = settings.get(TrainingSettings.EPOCHS);
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
-            RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
+            RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.vocab().size()), engine.kernels(), engine.workers());
             Rng rng = new Rng(settings.get(TrainingSettings.SEED));
             TrainingSettings.initialize(model, settings, rng);
             double peak = Kernels.measuredPeakGflops(engine.workers()); // before training, while the pool is idle
@@ -95,7 +95,7 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
                     : String.format(Locale.ROOT, "%.0f%% of %.0f GFLOP/s measured peak", 100 * gflops / peak, peak);
             w.printf(Locale.ROOT, "bench: %.1f tokens/s, %.1f GFLOP/s = %s (median of %d epochs; final perplexity %.3f) batch %d, steps %d, hiddens %d, vocab %d, "
                             + "sampling %s, %s%n", median, gflops, share, epochs, last.perplexity(), settings.get(TrainingSettings.BATCH_SIZE),
-                    settings.get(TrainingSettings.NUM_STEPS), settings.get(TrainingSettings.HIDDENS), data.corpus().vocab().size(),
+                    settings.get(TrainingSettings.NUM_STEPS), settings.get(TrainingSettings.HIDDENS), data.vocab().size(),
                     settings.format(TrainingSettings.SAMPLING), engine.describe());
         }
         return 0;

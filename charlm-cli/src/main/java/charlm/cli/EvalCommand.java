@@ -6,7 +6,9 @@ import charlm.data.Corpus;
 import charlm.io.Checkpoint;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
+import charlm.data.TokenSequence;
 import charlm.train.Evaluator;
+import charlm.train.TrainingSettings;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -17,8 +19,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code charlm eval}: perplexity of a model on a text, the reference's definition. It says how many
- * tokens the model's vocabulary did not know, and refuses a text it knows nothing of.
+ * {@code charlm eval}: perplexity of a model on a text, the reference's definition (a text of more than
+ * 2 x {@link Evaluator#MIN_PIECE} tokens is cut into pieces scored side by side; see {@link Evaluator}).
+ * It says what it scored, how many tokens the model's vocabulary did not know, and refuses a text it
+ * knows nothing of.
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Perplexity of a model on a text: the tokens fed as one stream from a zero state, predicting each next token; "
@@ -37,12 +41,22 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--max-tokens", defaultValue = "10000", paramLabel = "N", description = "Use the first N tokens (0 = all). Default: ${DEFAULT-VALUE}.")
     int maxTokens;
 
+    @Option(names = "--eval-tokens", defaultValue = "0", paramLabel = "N",
+            description = "Score a fixed sample of about N predictions of the text (windows placed by --seed) instead of all of it; "
+                    + "0 = all. Either way up to " + Evaluator.STREAMS + " pieces are scored at once, each from a zero state. Default: ${DEFAULT-VALUE}.")
+    String evalTokens;
+
+    @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "Places the windows of --eval-tokens. Default: ${DEFAULT-VALUE}.")
+    String seed;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         if (maxTokens < 0) throw new CharlmException("--max-tokens must be 0 (all) or positive, got " + maxTokens);
+        long sample = TrainingSettings.EVAL_TOKENS.parse(evalTokens);
+        long placed = TrainingSettings.SEED.parse(seed);
         try (Workers workers = Workers.serial()) {
             Checkpoint.Loaded loaded = Checkpoint.load(model, Kernels.get(), workers);
             Path file = BookSource.timeMachine().resolve(data);
@@ -53,8 +67,10 @@ final class EvalCommand implements Callable<Integer> {
                 throw new CharlmException(file + ": none of its " + tokens.length + " tokens is in the model's vocabulary (the model has never seen "
                         + text.unknownSummary(5) + "); evaluate it on text in the alphabet it was trained on");
             }
-            double ppl = Evaluator.perplexity(loaded.model(), tokens);
+            Evaluator.Plan plan = Evaluator.plan(tokens.length, sample, placed);
+            double ppl = Evaluator.perplexity(loaded.model(), TokenSequence.of(tokens), plan);
             PrintWriter out = spec.commandLine().getOut();
+            out.println("scored " + plan.description());
             out.println(text.unknown() == 0
                     ? String.format(Locale.ROOT, "tokens %d, all in the model's vocabulary", tokens.length)
                     : String.format(Locale.ROOT, "tokens %d, unknown %d (%.2f%%), scored as <unk>: %s", tokens.length, text.unknown(),

@@ -280,8 +280,10 @@ public final class Sweep {
 
         synchronized TrainingData data(Settings s) {
             Text text = texts.locate(s.get(TrainingSettings.DATA));
-            List<Object> key = List.of(text.local().toAbsolutePath().normalize(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS));
-            Corpus c = read.computeIfAbsent(key, k -> Corpus.load(text.local(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS)));
+            List<Object> key = List.of(text.local().toAbsolutePath().normalize(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS),
+                    s.get(TrainingSettings.MAX_VOCAB));
+            Corpus c = read.computeIfAbsent(key, k -> Corpus.load(text.local(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS),
+                    s.get(TrainingSettings.MAX_VOCAB), line -> { }));
             return TrainingData.split(text.named(), c, s);
         }
     }
@@ -313,7 +315,7 @@ public final class Sweep {
         Settings s = t.settings();
         Path dir = ws.dir();
         int every = s.get(TrainingSettings.CHECKPOINT_EVERY), epochs = s.get(TrainingSettings.EPOCHS);
-        Vocab vocab = data.corpus().vocab();
+        Vocab vocab = data.vocab();
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("trial", t.name());
         result.put("index", t.index());
@@ -401,7 +403,7 @@ public final class Sweep {
         if (!Files.isRegularFile(file)) return null;
         try {
             Checkpoint.Loaded loaded = Checkpoint.load(file, engine.kernels(), engine.workers());
-            if (loaded.training() == null || !loaded.vocab().tokens().equals(data.corpus().vocab().tokens())) return null;
+            if (loaded.training() == null || !loaded.vocab().tokens().equals(data.vocab().tokens())) return null;
             Trainer trainer = new Trainer(loaded.model(), s, data.train(), data.validation(), new Rng(0));
             trainer.restore(loaded.training());
             return new Resumed(trainer, RunDirectory.resume(dir, loaded.training().epochsDone(), loaded.training().step()));

@@ -11,6 +11,7 @@ import charlm.serve.TrainingFeed;
 import charlm.settings.Setting;
 import charlm.settings.Settings;
 import charlm.train.EpochStats;
+import charlm.train.Evaluator;
 import charlm.train.Evaluation;
 import charlm.train.Progress;
 import charlm.train.Trainer;
@@ -76,10 +77,10 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         Settings settings = settingOptions.resolve();
         Path outDir = out != null ? out : RunDirectory.defaultPath();
         if (Files.isDirectory(outDir) && !force) RunDirectory.checkWritable(outDir, false); // refuse early, before any work
-        TrainingData data = TrainingData.load(settings);
+        TrainingData data = TrainingData.load(settings, spec.commandLine().getOut()::println);
         data.checkMemory(settings);
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
-            RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), engine.kernels(), engine.workers());
+            RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.vocab().size()), engine.kernels(), engine.workers());
             Rng rng = new Rng(settings.get(TrainingSettings.SEED));
             TrainingSettings.initialize(model, settings, rng);
             Trainer trainer = new Trainer(model, settings, data.train(), data.validation(), rng);
@@ -131,7 +132,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         }
         TrainingData data = TrainingData.load(settings);
         data.checkMemory(settings);
-        if (!peek.vocab().tokens().equals(data.corpus().vocab().tokens())) {
+        if (!peek.vocab().tokens().equals(data.vocab().tokens())) {
             throw new CharlmException("the run's data " + data.file() + " has changed since it was trained (its vocabulary differs); it cannot be resumed");
         }
         try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(settings))) {
@@ -153,7 +154,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
     private TrainingFeed live(Trainer trainer, TrainingData data, List<EpochStats> before, List<Evaluation> scoresBefore) {
         if (serve == null) return null;
         Settings s = trainer.settings();
-        return TrainingFeed.start(serve, trainer.model(), data.corpus().vocab(), s.get(TrainingSettings.TOKENIZER), before, scoresBefore,
+        return TrainingFeed.start(serve, trainer.model(), data.vocab(), s.get(TrainingSettings.TOKENIZER), before, scoresBefore,
                 s.toJson());
     }
 
@@ -161,15 +162,16 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             throws IOException {
         PrintWriter w = spec.commandLine().getOut();
         Settings settings = trainer.settings();
-        Vocab vocab = data.corpus().vocab();
+        Vocab vocab = data.vocab();
         RnnModel model = trainer.model();
         int epochs = settings.get(TrainingSettings.EPOCHS), checkpointEvery = settings.get(TrainingSettings.CHECKPOINT_EVERY);
         Predictor predictor = new Predictor(model, vocab, settings.get(TrainingSettings.TOKENIZER));
         String prefix = probePrefix(settings, predictor, data);
         w.printf("%s %s: %d tokens (%d held out), vocabulary %d, %s %s x%d, %s; writing to %s%n",
-                resumedFrom == null ? "training on" : "resuming at epoch " + resumedFrom + " on", data.file(), data.train().length,
-                data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().name(),
+                resumedFrom == null ? "training on" : "resuming at epoch " + resumedFrom + " on", data.file(), data.train().length(),
+                data.validation() == null ? 0 : data.validation().length(), vocab.size(), model.config.cell().name(),
                 model.config.hiddens(), model.config.layers(), engine.describe(), run.dir);
+        if (trainer.heldOutDescription() != null) w.println("held-out scoring: " + trainer.heldOutDescription());
         if (live != null) w.println("serving the live view at " + live.uri());
         ProgressLine progress = new ProgressLine(w, Boolean.getBoolean("charlm.terminal"));
         TrainingListener listener = new TrainingListener() {
@@ -286,7 +288,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             throw new CharlmException("--prefix " + Vocab.shown(prefix) + (empty ? " has nothing the model reads" : " has characters the text never has: "
                     + String.join(", ", unseen.stream().map(Vocab::shown).toList())) + "; give a prefix written in the text's characters");
         }
-        return data.corpus().vocab().decode(data.train(), 0, Math.min(12, data.train().length));
+        return data.vocab().decode(data.train().first(12).toArray(), 0, (int) Math.min(12, data.train().length()));
     }
 
     /** The run's summary lines: why it stopped, the last epoch's perplexity and speed, the held-out scores. */
@@ -358,10 +360,14 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("command", "train");
         c.put("data_file", data.file().toAbsolutePath().toString());
-        c.put("corpus_tokens", data.corpus().size());
-        c.put("train_tokens", data.train().length);
-        c.put("val_tokens", data.validation() == null ? 0 : data.validation().length);
-        c.put("vocab_size", data.corpus().vocab().size());
+        c.put("corpus_tokens", data.tokens().length());
+        c.put("train_tokens", data.train().length());
+        c.put("val_tokens", data.validation() == null ? 0 : data.validation().length());
+        if (data.validation() != null) {
+            c.put("val_scored", Evaluator.plan(data.validation().length(), settings.get(TrainingSettings.EVAL_TOKENS), settings.get(TrainingSettings.SEED))
+                    .description());
+        }
+        c.put("vocab_size", data.vocab().size());
         c.put("settings", settings.toJson());
         c.put("kernels", engine.kernels().name());
         c.put("threads_used", engine.workers().parts());
