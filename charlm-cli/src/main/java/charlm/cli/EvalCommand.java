@@ -57,8 +57,13 @@ final class EvalCommand implements Callable<Integer> {
         if (maxTokens < 0) throw new CharlmException("--max-tokens must be 0 (all) or positive, got " + maxTokens);
         long sample = TrainingSettings.EVAL_TOKENS.parse(evalTokens);
         long placed = TrainingSettings.SEED.parse(seed);
-        try (Workers workers = Workers.serial()) {
-            Checkpoint.Loaded loaded = Checkpoint.load(model, Kernels.get(), workers);
+        // Loaded with one thread first: the model's size decides the thread count, as in train (results do not depend on it).
+        Checkpoint.Loaded peek;
+        try (Workers one = Workers.serial()) {
+            peek = Checkpoint.load(model, Kernels.get(), one);
+        }
+        try (KernelsAndThreads engine = KernelsAndThreads.create(TrainingSettings.threads(peek.settings().with(TrainingSettings.THREADS, 0)))) {
+            Checkpoint.Loaded loaded = Checkpoint.load(model, engine.kernels(), engine.workers());
             Path file = BookSource.timeMachine().resolve(data);
             Corpus.Encoded text = Corpus.encodeCounting(file, loaded.tokenizer(), loaded.vocab(), maxTokens);
             int[] tokens = text.tokens();

@@ -94,7 +94,7 @@ public final class Vocab {
         /** One line for the run's output: nothing when nothing was cut. */
         public String summary(int maxVocab) {
             if (droppedCharacters == 0) return "";
-            return String.format(java.util.Locale.ROOT, "--max-vocab %d: the %d rarest characters become <unk>, %d of %d tokens (%.4f%% of the text)",
+            return String.format(java.util.Locale.ROOT, "--max-vocab %d: the %d rarest characters become <unk>, %d of %d tokens (%.3g%% of the text)",
                     maxVocab, droppedCharacters, unknownTokens, totalTokens, 100.0 * unknownTokens / Math.max(1, totalTokens));
         }
     }
