@@ -3,10 +3,10 @@ package charlm.cli;
 import charlm.CharlmException;
 import charlm.data.BookSource;
 import charlm.data.Corpus;
+import charlm.data.TokenSequence;
 import charlm.io.Checkpoint;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
-import charlm.data.TokenSequence;
 import charlm.train.Evaluator;
 import charlm.train.TrainingSettings;
 import java.io.PrintWriter;
@@ -26,7 +26,8 @@ import picocli.CommandLine.Model.CommandSpec;
  */
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Perplexity of a model on a text: the tokens fed as one stream from a zero state, predicting each next token; "
-                + "exp of the mean negative log-likelihood.",
+                + "exp of the mean negative log-likelihood. A text of more than " + 2 * Evaluator.MIN_PIECE + " tokens is cut into up to "
+                + Evaluator.STREAMS + " contiguous pieces, each from a zero state, scored side by side; the first line says what was scored.",
                 "The text is cleaned by the model's own tokenizer. Characters outside its vocabulary count as <unk>; the line before "
                         + "the last says how many there were and which, and a text with none of the model's characters is refused. "
                         + "The last line is 'perplexity <value>'."})

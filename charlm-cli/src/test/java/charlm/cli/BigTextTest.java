@@ -92,6 +92,7 @@ class BigTextTest {
         Cli.run(run(out, "--eval-tokens", "-1")).refused("--eval-tokens");
         Cli.run(run(out, "--eval-tokens", "many")).refused("--eval-tokens");
         Cli.run(run(out, "--max-vocab", "1")).refused("--max-vocab");
+        Cli.run(Cli.tinyWith("train", "--data", text.toString(), "--eval-tokens", "5000", "--out", out.toString())).refused("--eval-tokens", "--val-fraction");
         Cli.run(run(out, "--max-vocab", "70000")).refused("--max-vocab");
         Path blocker = Files.writeString(tmp.resolve("blocker"), "keep me");
         before = Cli.snapshot(tmp);

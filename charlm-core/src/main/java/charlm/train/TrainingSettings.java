@@ -269,6 +269,7 @@ public final class TrainingSettings {
         if (s.get(VAL_FRACTION) == 0) {
             if (s.get(PATIENCE) > 0) throw new CharlmException("--patience needs a held-out split to watch; add --val-fraction F (e.g. 0.1)");
             if (s.get(EVAL_EVERY) > 0) throw new CharlmException("--eval-every needs a held-out split to score; add --val-fraction F (e.g. 0.1)");
+            if (s.get(EVAL_TOKENS) > 0) throw new CharlmException("--eval-tokens samples the held-out split, and there is none; add --val-fraction F (e.g. 0.01)");
         }
         return s;
     }
