@@ -40,6 +40,11 @@ public final class Evaluator {
     public static final int MIN_PIECE = 1024;
     /** Predictions per window of a sample (--eval-tokens). */
     public static final int WINDOW = 1024;
+    /**
+     * The most rows (T·B) of one forward pass: enough for the output layer's product, few enough that the
+     * tape of 64 LSTM streams stays tens of MB, not hundreds (one stream still runs {@link #CHUNK} steps).
+     */
+    static final int MAX_ROWS = 1024;
     /** The most logits (T·B·V floats) one forward pass keeps: a 65,536-character vocabulary gets shorter steps, not a huge tape. */
     static final long MAX_LOGITS = 1L << 24;
 
@@ -76,10 +81,14 @@ public final class Evaluator {
                     : String.format(Locale.ROOT, "all %d predictions, %d contiguous pieces at once", p, b));
         }
 
-        /** A first piece of this plan for timing: its first group of streams, each cut to about total/streams predictions. */
+        /**
+         * A first piece of this plan for timing: its first group of streams, each cut to about total/streams
+         * predictions but at least one forward pass of {@link #CHUNK} steps, so that the time per prediction is
+         * that of the real scoring's long forward passes, not of a few short ones.
+         */
         Plan probe(long total) {
             int b = Math.min(streams, from.length);
-            long each = Math.max(1, total / b);
+            long each = Math.max(CHUNK, total / b);
             long[] f = Arrays.copyOf(from, b), n = new long[b];
             for (int i = 0; i < b; i++) n[i] = Math.min(each, predictions[i]);
             return new Plan(f, n, b, "probe");
@@ -134,7 +143,7 @@ public final class Evaluator {
             int b = Math.min(plan.streams(), n - g);
             long longest = 0;
             for (int i = 0; i < b; i++) longest = Math.max(longest, plan.predictions()[g + i]);
-            int chunk = (int) Math.max(1, Math.min(Math.min(CHUNK, longest), MAX_LOGITS / ((long) b * v)));
+            int chunk = (int) Math.max(1, Math.min(Math.min(Math.min(CHUNK, longest), MAX_ROWS / b), MAX_LOGITS / ((long) b * v)));
             float[] state = model.beginState(b);
             Tape tape = model.newTape(b, chunk);
             int[] x = new int[b * chunk]; // (B, T)
