@@ -49,7 +49,7 @@ public final class TrainingRun {
 
     /** A new run: the model the settings describe, initialised from the run's seeded generator, which the trainer then goes on drawing from. */
     public static TrainingRun start(Settings settings, TrainingData data, KernelsAndThreads compute) {
-        RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), compute.kernels(), compute.workers());
+        RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.vocab().size()), compute.kernels(), compute.workers());
         Rng rng = new Rng(settings.get(TrainingSettings.SEED));
         TrainingSettings.initialize(model, settings, rng);
         return new TrainingRun(data, compute, new Trainer(model, settings, data.train(), data.validation(), rng), -1);
@@ -65,7 +65,7 @@ public final class TrainingRun {
         if (loaded.training() == null) {
             throw new CharlmException("checkpoint " + checkpoint + " holds no training state (epoch, generator); only runs of this charlm can be resumed");
         }
-        if (!loaded.vocab().tokens().equals(data.corpus().vocab().tokens())) {
+        if (!loaded.vocab().tokens().equals(data.vocab().tokens())) {
             throw new CharlmException("the run's data " + data.file() + " has changed since it was trained (its vocabulary differs); it cannot be resumed");
         }
         Trainer trainer = Trainer.resume(loaded.model(), settings, data.train(), data.validation(), loaded.training());
@@ -108,10 +108,11 @@ public final class TrainingRun {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("command", "train");
         c.put("data_file", data.file().toAbsolutePath().toString());
-        c.put("corpus_tokens", data.corpus().size());
-        c.put("train_tokens", data.train().length);
-        c.put("val_tokens", data.validation() == null ? 0 : data.validation().length);
-        c.put("vocab_size", data.corpus().vocab().size());
+        c.put("corpus_tokens", data.tokens().length());
+        c.put("train_tokens", data.train().length());
+        c.put("val_tokens", data.validation() == null ? 0 : data.validation().length());
+        if (trainer.heldOutDescription() != null) c.put("val_scored", trainer.heldOutDescription());
+        c.put("vocab_size", data.vocab().size());
         c.put("settings", trainer.settings().toJson());
         c.put("kernels", compute.kernels().name());
         c.put("threads_used", compute.workers().threads());
@@ -167,7 +168,7 @@ public final class TrainingRun {
         RunDirectory dir = out.dir();
         dir.writeConfig(Json.pretty(config()));
         Settings settings = trainer.settings();
-        Vocab vocab = data.corpus().vocab();
+        Vocab vocab = data.vocab();
         RnnModel model = trainer.model();
         int epochs = settings.get(TrainingSettings.EPOCHS), every = settings.get(TrainingSettings.CHECKPOINT_EVERY);
         TrainingListener files = new TrainingListener() {
@@ -232,7 +233,7 @@ public final class TrainingRun {
 
     /** The checkpoint: parameters plus everything a resumed run needs to continue bit for bit. */
     private void save(RunDirectory dir) throws IOException {
-        Checkpoint.save(dir.file(RunDirectory.MODEL), trainer.model(), data.corpus().vocab(), trainer.settings(), trainer.state());
+        Checkpoint.save(dir.file(RunDirectory.MODEL), trainer.model(), data.vocab(), trainer.settings(), trainer.state());
     }
 
     private void plot(Output out) throws IOException {

@@ -4,6 +4,7 @@ import charlm.CharlmException;
 import charlm.data.Minibatch;
 import charlm.data.Rng;
 import charlm.data.Sampler;
+import charlm.data.TokenSequence;
 import charlm.kernels.ArrayPasses;
 import charlm.model.RnnModel;
 import charlm.model.Tape;
@@ -46,7 +47,8 @@ public final class Trainer {
     private final boolean detach;
     private final double dropout;
     private final Sampler sampler;
-    private final int[] validation;
+    private final TokenSequence validation;
+    private final Evaluator.Plan heldOut;   // what of the held-out text each scoring reads (--eval-tokens)
     private final Rng rng;
     private final Minibatch batch;
     private final float[] state;             // (layers, slots, B, H) carried across minibatches
@@ -84,6 +86,11 @@ public final class Trainer {
      * @param rng        the run's generator, already used for initialisation
      */
     public Trainer(RnnModel model, Settings settings, int[] tokens, int[] validation, Rng rng) {
+        this(model, settings, TokenSequence.of(tokens), validation == null ? null : TokenSequence.of(validation), rng);
+    }
+
+    /** As above, over token sequences of any length (a mapped token cache, views of one). */
+    public Trainer(RnnModel model, Settings settings, TokenSequence tokens, TokenSequence validation, Rng rng) {
         TrainingSettings.validate(settings);
         this.model = model;
         this.settings = settings;
@@ -101,6 +108,8 @@ public final class Trainer {
                 ? Sampler.random(tokens, batchSize, numSteps)
                 : Sampler.sequential(tokens, batchSize, numSteps);
         this.validation = validation;
+        this.heldOut = validation == null ? null
+                : Evaluator.plan(validation.length(), settings.get(TrainingSettings.EVAL_TOKENS), settings.get(TrainingSettings.SEED));
         this.rng = rng;
         this.batch = new Minibatch(batchSize, numSteps);
         this.state = model.beginState(batchSize);
@@ -112,7 +121,7 @@ public final class Trainer {
         this.optimizer = Optimizers.create(settings, model.params, model.workers());
         this.schedule = Schedules.create(settings);
         // The schedule's horizon in steps: --max-steps, else the epochs at the nominal minibatches per epoch.
-        long perEpoch = Math.max(1, (tokens.length - 1L) / batchSize / numSteps);
+        long perEpoch = Math.max(1, (tokens.length() - 1L) / batchSize / numSteps);
         this.horizon = maxSteps > 0 ? maxSteps : epochs * perEpoch;
         this.uniformLoss = Math.log(model.config.vocabSize());
         this.lastWindowMean = uniformLoss;
@@ -235,14 +244,14 @@ public final class Trainer {
      */
     private double expectedEvaluationSeconds() {
         if (validation == null) return 0;
-        int[] sample = Arrays.copyOf(validation, Math.max(2, Math.min(validation.length, 1_000)));
+        Evaluator.Plan probe = heldOut.probe(1_000);
         double perToken = Double.POSITIVE_INFINITY;
         for (int round = 0; round < 3; round++) {
             long t0 = System.nanoTime();
-            Evaluator.perplexity(model, sample);
-            perToken = Math.min(perToken, (System.nanoTime() - t0) / 1e9 / sample.length);
+            Evaluator.perplexity(model, validation, probe);
+            perToken = Math.min(perToken, (System.nanoTime() - t0) / 1e9 / probe.total());
         }
-        return EVALUATION_MARGIN * perToken * validation.length;
+        return EVALUATION_MARGIN * perToken * heldOut.total();
     }
 
     /**
@@ -285,6 +294,11 @@ public final class Trainer {
         return lastEvaluationStep == step;
     }
 
+    /** What each scoring of the held-out text reads, in words (null without one). */
+    public String heldOutDescription() {
+        return heldOut == null ? null : heldOut.description();
+    }
+
     /** Scores the held-out text now (a run stopped inside an epoch), as --eval-every would. */
     public void evaluateNow(TrainingListener listener) {
         if (validation == null) throw new IllegalStateException("no held-out text");
@@ -294,7 +308,7 @@ public final class Trainer {
     private void evaluate(TrainingListener listener, double lr) {
         listener.onEvaluationStart();
         long t0 = System.nanoTime();
-        double val = Evaluator.perplexity(model, validation);
+        double val = Evaluator.perplexity(model, validation, heldOut);
         boolean best = val < bestValidation;
         if (best) {
             bestValidation = val;
@@ -312,7 +326,7 @@ public final class Trainer {
         // Before an epoch has begun (a run stopped before its first minibatch) no part of one is done.
         double epochs = batchesInEpoch == 0 ? epochsDone : epochsDone + (double) batchInEpoch / batchesInEpoch;
         listener.onEvaluation(new Evaluation(step, epochs, (long) step * batchSize * numSteps,
-                trainLoss, lr, val, best, seconds));
+                trainLoss, lr, val, best, seconds, heldOut.total()));
     }
 
     /** Minibatch k of the epoch: forward, loss, backward, clip, step, clear; returns its mean loss. */
@@ -405,7 +419,7 @@ public final class Trainer {
      * continues with, and the saved state, whose generator, step, epoch position, carried state and
      * optimizer moments the trainer takes over. Continues bit for bit as if the run had never stopped.
      */
-    public static Trainer resume(RnnModel model, Settings settings, int[] tokens, int[] validation, TrainerState saved) {
+    public static Trainer resume(RnnModel model, Settings settings, TokenSequence tokens, TokenSequence validation, TrainerState saved) {
         Trainer t = new Trainer(model, settings, tokens, validation, Rng.fromState(saved.rng()));
         t.restore(saved);
         return t;
