@@ -95,7 +95,7 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
                     : String.format(Locale.ROOT, "%.0f%% of %.0f GFLOP/s measured peak", 100 * gflops / peak, peak);
             w.printf(Locale.ROOT, "bench: %.1f tokens/s, %.1f GFLOP/s = %s (median of %d epochs; final perplexity %.3f) batch %d, steps %d, hiddens %d, vocab %d, "
                             + "sampling %s, %s%n", median, gflops, share, epochs, last.perplexity(), settings.get(TrainingSettings.BATCH_SIZE),
-                    settings.get(TrainingSettings.NUM_STEPS), settings.get(TrainingSettings.HIDDENS), data.corpus().vocab().size(),
+                    settings.get(TrainingSettings.NUM_STEPS), settings.get(TrainingSettings.HIDDENS), data.vocab().size(),
                     settings.format(TrainingSettings.SAMPLING), compute.describe());
         }
         return 0;

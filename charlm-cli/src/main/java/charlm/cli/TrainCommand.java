@@ -14,6 +14,7 @@ import charlm.serve.TrainingFeed;
 import charlm.settings.Setting;
 import charlm.settings.Settings;
 import charlm.train.EpochStats;
+import charlm.train.Evaluator;
 import charlm.train.Evaluation;
 import charlm.train.LocalSgd;
 import charlm.train.Progress;
@@ -82,7 +83,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         Settings settings = settingOptions.resolve();
         Path outDir = out != null ? out : RunDirectory.defaultPath();
         if (Files.isDirectory(outDir) && !force) RunDirectory.checkWritable(outDir, false); // refuse early, before any work
-        TrainingData data = TrainingData.load(settings);
+        TrainingData data = TrainingData.load(settings, spec.commandLine().getOut()::println);
         data.checkMemory(settings);
         try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(settings));
              LocalSgd.Engine rounds = rounds(settings, data, compute)) {
@@ -168,7 +169,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
     private TrainingFeed live(TrainingRun run, List<EpochStats> before, List<Evaluation> scoresBefore) {
         if (serve == null) return null;
         Settings s = run.trainer().settings();
-        return TrainingFeed.start(serve, run.trainer().model(), run.data().corpus().vocab(), s.get(TrainingSettings.TOKENIZER), before,
+        return TrainingFeed.start(serve, run.trainer().model(), run.data().vocab(), s.get(TrainingSettings.TOKENIZER), before,
                 scoresBefore, s.toJson());
     }
 
@@ -179,14 +180,15 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         TrainingData data = run.data();
         KernelsAndThreads compute = run.compute();
         Settings settings = trainer.settings();
-        Vocab vocab = data.corpus().vocab();
+        Vocab vocab = data.vocab();
         RnnModel model = trainer.model();
         Predictor predictor = new Predictor(model, vocab, settings.get(TrainingSettings.TOKENIZER));
         String prefix = probePrefix(settings, predictor, data);
         w.printf("%s %s: %d tokens (%d held out), vocabulary %d, %s %s x%d, %s; writing to %s%n",
-                run.resumed() ? "resuming at epoch " + run.resumedFrom() + " on" : "training on", data.file(), data.train().length,
-                data.validation() == null ? 0 : data.validation().length, vocab.size(), model.config.cell().name(),
+                run.resumed() ? "resuming at epoch " + run.resumedFrom() + " on" : "training on", data.file(), data.train().length(),
+                data.validation() == null ? 0 : data.validation().length(), vocab.size(), model.config.cell().name(),
                 model.config.hiddens(), model.config.layers(), compute.describe(), dir.dir());
+        if (trainer.heldOutDescription() != null) w.println("held-out scoring: " + trainer.heldOutDescription());
         if (live != null) w.println("serving the live view at " + live.uri());
         if (settings.get(TrainingSettings.WORKERS) > 1) {
             w.printf(Locale.ROOT, "local SGD: %s, each with %d streams; a round every %d steps, then %s at rate %s, momentum %s%n",
@@ -291,7 +293,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             throw new CharlmException("--prefix " + Vocab.shown(prefix) + (empty ? " has nothing the model reads" : " has characters the text never has: "
                     + String.join(", ", unseen.stream().map(Vocab::shown).toList())) + "; give a prefix written in the text's characters");
         }
-        return data.corpus().vocab().decode(data.train(), 0, Math.min(12, data.train().length));
+        return data.vocab().decode(data.train().first(12).toArray(), 0, (int) Math.min(12, data.train().length()));
     }
 
     /** The run's summary lines: why it stopped, the last epoch's perplexity and speed, the held-out scores. */

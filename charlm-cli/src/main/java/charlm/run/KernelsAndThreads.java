@@ -12,7 +12,7 @@ public record KernelsAndThreads(Kernels kernels, Workers workers) implements Aut
 
     /** For example "cpu, vector kernels, 2 threads, JDK 25.0.1". */
     public String describe() {
-        return "cpu, " + kernels.name() + " kernels, " + workers.parts() + (workers.parts() == 1 ? " thread" : " threads")
+        return "cpu, " + kernels.name() + " kernels, " + workers.threads() + (workers.threads() == 1 ? " thread" : " threads")
                 + ", JDK " + Runtime.version();
     }
 

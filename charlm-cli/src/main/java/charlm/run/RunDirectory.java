@@ -27,7 +27,7 @@ import java.util.stream.Stream;
 public final class RunDirectory implements AutoCloseable {
     public static final String CONFIG = "config.json", METRICS = "metrics.csv", STEPS = "steps.csv", PLOT = "perplexity.png",
             MODEL = "model.safetensors", BEST = "best.safetensors";
-    private static final String STEPS_HEADER = "step,epoch,tokens,train_loss,lr,val_perplexity,eval_seconds";
+    private static final String STEPS_HEADER = "step,epoch,tokens,train_loss,lr,val_perplexity,eval_seconds,val_scored";
 
     private final Path dir;
     private final List<EpochStats> history = new ArrayList<>();
@@ -146,7 +146,7 @@ public final class RunDirectory implements AutoCloseable {
             if (line.isBlank()) continue;
             String[] f = line.split(",");
             rows.add(new Evaluation(Long.parseLong(f[0]), Double.parseDouble(f[1]), Long.parseLong(f[2]), Double.parseDouble(f[3]),
-                    Double.parseDouble(f[4]), Double.parseDouble(f[5]), false, Double.parseDouble(f[6])));
+                    Double.parseDouble(f[4]), Double.parseDouble(f[5]), false, Double.parseDouble(f[6]), f.length > 7 ? Long.parseLong(f[7]) : 0));
         }
         return rows;
     }
@@ -222,7 +222,7 @@ public final class RunDirectory implements AutoCloseable {
         StringBuilder b = new StringBuilder(STEPS_HEADER).append('\n');
         for (Evaluation v : evaluations) {
             b.append(v.step()).append(',').append(String.format(Locale.ROOT, "%.4f,%d,%.6f,%.6g,%.6f,%.2f", v.epochs(), v.tokens(),
-                    v.trainLoss(), v.lr(), v.valPerplexity(), v.seconds())).append('\n');
+                    v.trainLoss(), v.lr(), v.valPerplexity(), v.seconds())).append(',').append(v.scored()).append('\n');
         }
         AtomicFiles.writeString(file(STEPS), b.toString());
     }

@@ -3,44 +3,78 @@ package charlm.run;
 import charlm.CharlmException;
 import charlm.data.BookSource;
 import charlm.data.Corpus;
+import charlm.data.TokenCache;
+import charlm.data.TokenSequence;
+import charlm.data.Vocab;
 import charlm.settings.Settings;
 import charlm.train.MemoryPlan;
 import charlm.train.TrainingSettings;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.function.Consumer;
 
 /**
- * The text of a run as token streams: the file it came from, the whole corpus with its vocabulary,
- * the stream trained on and the held-out tail (null without --val-fraction).
+ * The text of a run as token streams: the file it came from, its vocabulary, all its tokens (after
+ * --max-tokens), the stream trained on and the held-out tail (null without --val-fraction), the last two
+ * views of the first. A short text is held as an int[]; a big one (or any with --token-cache) is read
+ * from its token cache, mapped, so that neither the text nor an int per character is on the heap.
  */
-public record TrainingData(Path file, Corpus corpus, int[] train, int[] validation) {
+public record TrainingData(Path file, Vocab vocab, TokenSequence tokens, TokenSequence train, TokenSequence validation) {
 
     /** The data file the settings name, or the book (cached or downloaded). */
     public static Path file(Settings s) {
         return BookSource.timeMachine().resolve(s.get(TrainingSettings.DATA));
     }
 
-    /** Reads the text the settings name and splits it. */
+    /** Reads the text the settings name and splits it, saying nothing about it. */
     public static TrainingData load(Settings s) {
+        return load(s, line -> { });
+    }
+
+    /** Reads the text the settings name and splits it; lines about its token cache and --max-vocab go to say. */
+    public static TrainingData load(Settings s, Consumer<String> say) {
         Path file = file(s);
-        return split(file, Corpus.load(file, s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS)), s);
+        int maxTokens = s.get(TrainingSettings.MAX_TOKENS), maxVocab = s.get(TrainingSettings.MAX_VOCAB);
+        Path cacheDir = s.get(TrainingSettings.TOKEN_CACHE);
+        if (cacheDir != null || size(file) > TokenCache.USE_ABOVE_BYTES) {
+            TokenCache.Cached c = TokenCache.open(file, s.get(TrainingSettings.TOKENIZER), maxVocab, cacheDir, say);
+            if (c.droppedCharacters() > 0) {
+                say.accept(new Vocab.Limited(c.vocab(), c.droppedCharacters(), c.unknownTokens(), c.tokens().length()).summary(maxVocab));
+            }
+            return split(file, c.vocab(), c.tokens().first(maxTokens), s);
+        }
+        return split(file, Corpus.load(file, s.get(TrainingSettings.TOKENIZER), maxTokens, maxVocab, say), s);
+    }
+
+    private static long size(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0; // the reader says what is wrong with the file
+        }
     }
 
     /** Refuses, before anything is allocated, a model and buffers this Java cannot hold (one clear line). */
     public void checkMemory(Settings s) {
-        long perEpoch = train.length / Math.max(1L, (long) s.get(TrainingSettings.BATCH_SIZE) * s.get(TrainingSettings.NUM_STEPS));
-        MemoryPlan.check(s, corpus.vocab().size(), perEpoch, Runtime.getRuntime());
+        long perEpoch = train.length() / Math.max(1L, (long) s.get(TrainingSettings.BATCH_SIZE) * s.get(TrainingSettings.NUM_STEPS));
+        MemoryPlan.check(s, vocab.size(), perEpoch, Runtime.getRuntime());
     }
 
-    /** Holds out the last fraction of the stream, as --val-fraction says. */
+    /** Holds out the last fraction of a corpus read into memory, as --val-fraction says. */
     public static TrainingData split(Path file, Corpus corpus, Settings s) {
-        int[] all = corpus.tokens();
+        return split(file, corpus.vocab(), TokenSequence.of(corpus.tokens()), s);
+    }
+
+    /** Holds out the last fraction of the stream, as --val-fraction says: both parts are views, nothing is copied. */
+    public static TrainingData split(Path file, Vocab vocab, TokenSequence all, Settings s) {
         double fraction = s.get(TrainingSettings.VAL_FRACTION);
-        if (fraction == 0) return new TrainingData(file, corpus, all, null);
-        int val = (int) Math.round(all.length * fraction);
+        long n = all.length();
+        if (fraction == 0) return new TrainingData(file, vocab, all, all, null);
+        long val = Math.round(n * fraction);
         if (val < 2) {
-            throw new CharlmException("--val-fraction " + fraction + " of " + all.length + " tokens holds out fewer than 2; use a larger fraction or more text");
+            throw new CharlmException("--val-fraction " + fraction + " of " + n + " tokens holds out fewer than 2; use a larger fraction or more text");
         }
-        return new TrainingData(file, corpus, Arrays.copyOf(all, all.length - val), Arrays.copyOfRange(all, all.length - val, all.length));
+        return new TrainingData(file, vocab, all, all.slice(0, n - val), all.slice(n - val, n));
     }
 }

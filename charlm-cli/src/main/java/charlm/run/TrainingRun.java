@@ -61,7 +61,7 @@ public final class TrainingRun {
 
     /** A new run whose rounds of local SGD run on rounds (null: one process); the caller closes it after the run. */
     public static TrainingRun start(Settings settings, TrainingData data, KernelsAndThreads compute, LocalSgd.Engine rounds) {
-        RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.corpus().vocab().size()), compute.kernels(), compute.workers());
+        RnnModel model = new RnnModel(TrainingSettings.modelConfig(settings, data.vocab().size()), compute.kernels(), compute.workers());
         Rng rng = new Rng(settings.get(TrainingSettings.SEED));
         TrainingSettings.initialize(model, settings, rng);
         TrainingRun run = new TrainingRun(data, compute, new Trainer(model, settings, data.train(), data.validation(), rng, rounds), -1);
@@ -71,7 +71,7 @@ public final class TrainingRun {
 
     /** What a local SGD engine is given: the settings and the text to shard; refused (one line) when a shard cannot hold a minibatch. */
     public static LocalSgd.Job job(Settings settings, TrainingData data) {
-        LocalSgd.Job job = new LocalSgd.Job(settings, data.corpus().vocab().size(), data.train());
+        LocalSgd.Job job = new LocalSgd.Job(settings, data.vocab().size(), data.train());
         LocalSgd.checkShards(job);
         return job;
     }
@@ -93,7 +93,7 @@ public final class TrainingRun {
         if (loaded.training() == null) {
             throw new CharlmException("checkpoint " + checkpoint + " holds no training state (epoch, generator); only runs of this charlm can be resumed");
         }
-        if (!loaded.vocab().tokens().equals(data.corpus().vocab().tokens())) {
+        if (!loaded.vocab().tokens().equals(data.vocab().tokens())) {
             throw new CharlmException("the run's data " + data.file() + " has changed since it was trained (its vocabulary differs); it cannot be resumed");
         }
         Trainer trainer = Trainer.resume(loaded.model(), settings, data.train(), data.validation(), loaded.training(), rounds);
@@ -138,13 +138,14 @@ public final class TrainingRun {
         Map<String, Object> c = new LinkedHashMap<>();
         c.put("command", "train");
         c.put("data_file", data.file().toAbsolutePath().toString());
-        c.put("corpus_tokens", data.corpus().size());
-        c.put("train_tokens", data.train().length);
-        c.put("val_tokens", data.validation() == null ? 0 : data.validation().length);
-        c.put("vocab_size", data.corpus().vocab().size());
+        c.put("corpus_tokens", data.tokens().length());
+        c.put("train_tokens", data.train().length());
+        c.put("val_tokens", data.validation() == null ? 0 : data.validation().length());
+        if (trainer.heldOutDescription() != null) c.put("val_scored", trainer.heldOutDescription());
+        c.put("vocab_size", data.vocab().size());
         c.put("settings", trainer.settings().toJson());
         c.put("kernels", compute.kernels().name());
-        c.put("threads_used", compute.workers().parts());
+        c.put("threads_used", compute.workers().threads());
         c.put("jdk", Runtime.version().toString());
         c.put("java_vendor", System.getProperty("java.vendor"));
         c.put("started", OffsetDateTime.now().toString());
@@ -197,7 +198,7 @@ public final class TrainingRun {
         RunDirectory dir = out.dir();
         dir.writeConfig(Json.pretty(config()));
         Settings settings = trainer.settings();
-        Vocab vocab = data.corpus().vocab();
+        Vocab vocab = data.vocab();
         RnnModel model = trainer.model();
         int epochs = settings.get(TrainingSettings.EPOCHS), every = settings.get(TrainingSettings.CHECKPOINT_EVERY);
         TrainingListener files = new TrainingListener() {
@@ -262,7 +263,7 @@ public final class TrainingRun {
 
     /** The checkpoint: parameters plus everything a resumed run needs to continue bit for bit. */
     private void save(RunDirectory dir) throws IOException {
-        Checkpoint.save(dir.file(RunDirectory.MODEL), trainer.model(), data.corpus().vocab(), trainer.settings(), trainer.state());
+        Checkpoint.save(dir.file(RunDirectory.MODEL), trainer.model(), data.vocab(), trainer.settings(), trainer.state());
     }
 
     private void plot(Output out) throws IOException {

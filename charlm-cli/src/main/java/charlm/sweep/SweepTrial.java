@@ -82,8 +82,10 @@ public final class SweepTrial {
 
         synchronized TrainingData data(Settings s) {
             Text text = texts.locate(s.get(TrainingSettings.DATA));
-            List<Object> key = List.of(text.local().toAbsolutePath().normalize(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS));
-            Corpus c = read.computeIfAbsent(key, k -> Corpus.load(text.local(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS)));
+            List<Object> key = List.of(text.local().toAbsolutePath().normalize(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS),
+                    s.get(TrainingSettings.MAX_VOCAB));
+            Corpus c = read.computeIfAbsent(key, k -> Corpus.load(text.local(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS),
+                    s.get(TrainingSettings.MAX_VOCAB), line -> { }));
             return TrainingData.split(text.named(), c, s);
         }
     }

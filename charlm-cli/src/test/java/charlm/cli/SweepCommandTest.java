@@ -131,11 +131,12 @@ class SweepCommandTest {
 
     @Test
     void aTimeLimitedTrialThatEndsInsideItsFirstEpochIsScoredWhereItStopped() throws IOException {
-        // The whole book in minibatches of one sequence at H = 256 takes far longer than the four seconds or so
+        // The whole book in minibatches of one sequence at H = 1024 takes far longer than the four seconds or so
         // a 6 s limit leaves after its reserve (2 s, and the final scoring's: small, with 1% held out), so the
-        // trial stops inside its first epoch. No --epochs: a time limit is how long it trains, as for train.
+        // trial stops inside its first epoch (at H = 256 an epoch once fitted in those seconds, once scoring
+        // became batched and its reserve shrank). No --epochs: a time limit is how long it trains, as for train.
         Path sweep = tmp.resolve("limited");
-        Cli.Result r = Cli.run("sweep", "--data", book.toString(), "--max-tokens", "0", "--hiddens", "256", "--batch-size", "1",
+        Cli.Result r = Cli.run("sweep", "--data", book.toString(), "--max-tokens", "0", "--hiddens", "1024", "--batch-size", "1",
                 "--val-fraction", "0.01", "--time-limit", "6s", "--out", sweep.toString()).ok();
         Path trial = sweep.resolve("trial");
         Map<?, ?> result = (Map<?, ?>) Json.parse(Files.readString(trial.resolve(SweepTrial.RESULT)));

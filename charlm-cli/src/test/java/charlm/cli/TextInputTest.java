@@ -67,8 +67,9 @@ class TextInputTest {
             marked.writeBytes(text.replace("\n", "\r\n").getBytes(StandardCharsets.UTF_8));
             Cli.Result windows = eval(model, write("windows-bom.txt", marked.toByteArray())).ok();
             assertThat(windows.outLines()).as("%s", model).isEqualTo(plain.outLines());
-            assertThat(plain.outLines()).hasSize(2);
-            assertThat(plain.outLines().get(0)).isEqualTo("tokens 3000, all in the model's vocabulary");
+            assertThat(plain.outLines()).hasSize(3);
+            assertThat(plain.outLines().get(0)).isEqualTo("scored all 2999 predictions, 2 contiguous pieces at once");
+            assertThat(plain.outLines().get(1)).isEqualTo("tokens 3000, all in the model's vocabulary");
             assertThat(plain.lastLine()).matches("perplexity \\d+\\.\\d{6}");
         }
     }
@@ -96,8 +97,8 @@ class TextInputTest {
         String mixed = text.substring(0, 2000) + "\u03a9\u03a9\u03a9 \u00e6" + text.substring(2000, 3000);
         Cli.Result r = eval(charsModel, write("mixed.txt", mixed)).ok();
         List<String> lines = r.outLines();
-        assertThat(lines).hasSize(2);
-        assertThat(lines.get(0)).isEqualTo("tokens 3000, unknown 4 (0.13%), scored as <unk>: \"\u03a9\" 3, \"\u00e6\" 1");
+        assertThat(lines).hasSize(3);
+        assertThat(lines.get(1)).isEqualTo("tokens 3000, unknown 4 (0.13%), scored as <unk>: \"\u03a9\" 3, \"\u00e6\" 1");
         assertThat(r.lastLine()).matches("perplexity \\d+\\.\\d{6}");
     }
 

@@ -54,7 +54,8 @@ class TrainingRecipesCliTest {
         Cli.Result r = Cli.run(recipe(out, "--epochs", "3", "--eval-every", "4")).ok();
         assertThat(r.out()).contains("held-out perplexity").contains("best so far").contains("nats/char");
         List<String> steps = Files.readAllLines(out.resolve(RunDirectory.STEPS));
-        assertThat(steps.get(0)).isEqualTo("step,epoch,tokens,train_loss,lr,val_perplexity,eval_seconds");
+        assertThat(steps.get(0)).isEqualTo("step,epoch,tokens,train_loss,lr,val_perplexity,eval_seconds,val_scored");
+        assertThat(steps.get(1)).endsWith(",299"); // the 300 held-out tokens' predictions, all of them
         assertThat(steps.size()).isGreaterThan(4);
         double best = Double.POSITIVE_INFINITY;
         for (String row : steps.subList(1, steps.size())) best = Math.min(best, Double.parseDouble(row.split(",")[5]));

@@ -38,7 +38,7 @@ public record Corpus(int[] tokens, Vocab vocab) {
     /** Above this many tokens eval counts a text before it allocates for it. */
     private static final long COUNT_FIRST_ABOVE = 1 << 24;
     /** The longest int[] a JVM allocates. */
-    static final long MAX_TOKENS_HELD = Integer.MAX_VALUE - 8;
+    public static final long MAX_TOKENS_HELD = Integer.MAX_VALUE - 8;
 
     public int size() {
         return tokens.length;
@@ -46,11 +46,19 @@ public record Corpus(int[] tokens, Vocab vocab) {
 
     /** Reads a file, builds its vocabulary and keeps the first maxTokens tokens (0 = all). */
     public static Corpus load(Path file, Tokenizer tokenizer, int maxTokens) {
+        return load(file, tokenizer, maxTokens, 0, line -> { });
+    }
+
+    /**
+     * As {@link #load(Path, Tokenizer, int)}, with the vocabulary cut to maxVocab tokens (0 = all; see
+     * {@link Vocab.Limited}); what the cut touched is said to say, when it touched anything.
+     */
+    public static Corpus load(Path file, Tokenizer tokenizer, int maxTokens, int maxVocab, java.util.function.Consumer<String> say) {
         checkMaxTokens(maxTokens);
-        Vocab.Counter counter = new Vocab.Counter();
-        stream(file, tokenizer, counter, () -> false);
-        if (counter.total() == 0) throw noText(file.toString(), tokenizer);
-        Vocab vocab = counter.vocab();
+        Vocab.Counter counter = count(file, tokenizer);
+        Vocab.Limited limited = counter.limited(maxVocab);
+        if (limited.droppedCharacters() > 0) say.accept(limited.summary(maxVocab));
+        Vocab vocab = limited.vocab();
         long n = maxTokens > 0 ? Math.min(maxTokens, counter.total()) : counter.total();
         TokenArray kept = new TokenArray(file, n, vocab);
         stream(file, tokenizer, kept, kept::full);
@@ -66,7 +74,15 @@ public record Corpus(int[] tokens, Vocab vocab) {
         return new Corpus(maxTokens > 0 && tokens.length > maxTokens ? Arrays.copyOf(tokens, maxTokens) : tokens, vocab);
     }
 
-    private static CharlmException noText(String what, Tokenizer tokenizer) {
+    /** Counts a text's tokens, for its vocabulary; a text with none is refused. */
+    static Vocab.Counter count(Path file, Tokenizer tokenizer) {
+        Vocab.Counter counter = new Vocab.Counter();
+        stream(file, tokenizer, counter, () -> false);
+        if (counter.total() == 0) throw noText(file.toString(), tokenizer);
+        return counter;
+    }
+
+    static CharlmException noText(String what, Tokenizer tokenizer) {
         return new CharlmException(what + " has no " + (tokenizer == Tokenizer.LETTERS ? "letters" : "characters")
                 + (tokenizer == Tokenizer.LETTERS ? " (the book's tokenizer keeps only a-z); use --tokenizer chars or another file" : "; use another file"));
     }
@@ -203,6 +219,9 @@ public record Corpus(int[] tokens, Vocab vocab) {
             while (!done.getAsBoolean()) {
                 if (!eof) eof = ch.read(in) < 0;
                 in.flip();
+                for (int k = 0; k < in.limit(); k++) {
+                    if (in.get(k) == 0) throw binary(file, base + k);
+                }
                 CoderResult r = utf8.decode(in, chars, eof);
                 if (eof && r.isUnderflow()) r = utf8.flush(chars);
                 if (r.isError()) throw notUtf8(file, base + in.position(), in.get(in.position()));
@@ -230,6 +249,11 @@ public record Corpus(int[] tokens, Vocab vocab) {
         } catch (IOException e) {
             throw new CharlmException("cannot read data file " + file + ": " + e.getMessage(), e);
         }
+    }
+
+    private static CharlmException binary(Path file, long offset) {
+        return new CharlmException(String.format(Locale.ROOT,
+                "data file %s looks binary, not text (a NUL byte at offset %d); give a text file", file, offset));
     }
 
     private static CharlmException notUtf8(Path file, long offset, byte b) {

@@ -61,14 +61,41 @@ public final class Vocab {
 
         /** The book's order: {@code <unk>}, then by falling count, ties by first appearance. */
         public Vocab vocab() {
+            return limited(0).vocab();
+        }
+
+        /**
+         * The book's vocabulary cut to its first maxVocab tokens ({@code <unk>} included; 0 = all): the
+         * rarest characters become {@code <unk>}, and how much of the counted text they are is said.
+         */
+        public Limited limited(int maxVocab) {
             List<long[]> ranked = new ArrayList<>(); // {code point, count, first}
             for (int cp = 0; cp < bmpCount.length; cp++) if (bmpCount[cp] > 0) ranked.add(new long[] {cp, bmpCount[cp], bmpFirst[cp]});
             for (Map.Entry<Integer, long[]> e : others.entrySet()) ranked.add(new long[] {e.getKey(), e.getValue()[0], e.getValue()[1]});
             ranked.sort((a, b) -> a[1] != b[1] ? Long.compare(b[1], a[1]) : Long.compare(a[2], b[2]));
+            int kept = maxVocab > 0 ? Math.min(ranked.size(), maxVocab - 1) : ranked.size();
             List<String> tokens = new ArrayList<>();
             tokens.add(UNK);
-            for (long[] r : ranked) tokens.add(new String(Character.toChars((int) r[0])));
-            return new Vocab(tokens);
+            for (long[] r : ranked.subList(0, kept)) tokens.add(new String(Character.toChars((int) r[0])));
+            long unknown = 0;
+            for (long[] r : ranked.subList(kept, ranked.size())) unknown += r[1];
+            return new Limited(new Vocab(tokens), ranked.size() - kept, unknown, total);
+        }
+    }
+
+    /**
+     * A vocabulary cut by --max-vocab, and what the cut touched.
+     *
+     * @param droppedCharacters distinct characters that became {@code <unk>}
+     * @param unknownTokens     how many tokens of the text they are
+     * @param totalTokens       tokens in the text
+     */
+    public record Limited(Vocab vocab, int droppedCharacters, long unknownTokens, long totalTokens) {
+        /** One line for the run's output: nothing when nothing was cut. */
+        public String summary(int maxVocab) {
+            if (droppedCharacters == 0) return "";
+            return String.format(java.util.Locale.ROOT, "--max-vocab %d: the %d rarest characters become <unk>, %d of %d tokens (%.3g%% of the text)",
+                    maxVocab, droppedCharacters, unknownTokens, totalTokens, 100.0 * unknownTokens / Math.max(1, totalTokens));
         }
     }
 

@@ -27,7 +27,7 @@ final class FmaPeak {
         long t0 = System.nanoTime();
         sink += chains(iters);
         double perIter = Math.max(1e-3, (System.nanoTime() - t0) / (double) iters);
-        int perThread = Math.max(1, workers.partsPerRun() / workers.parts());
+        int perThread = Math.max(1, workers.partsPerRun() / workers.threads());
         long partIters = Math.max(10_000, (long) (roundMillis * 1e6 / perThread / perIter));
         double best = 0;
         for (int r = 0; r < rounds; r++) {

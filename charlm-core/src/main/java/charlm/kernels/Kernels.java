@@ -37,14 +37,15 @@ public interface Kernels {
     void gemmTNPanels(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int ldc);
 
     /**
-     * Columns [j0, j1) of B (k, n; row-major from bOff with leading dimension ldb) into the panels of
-     * {@link #gemmTNPanels} for panel width w, at dst from dOff; j0 and j1 on panel edges (or j1 = n).
-     * A caller packs disjoint column ranges on several threads at once.
+     * Rows [p0, p1) and columns [j0, j1) of B (k, n; row-major from bOff with leading dimension ldb)
+     * into the panels of {@link #gemmTNPanels} for panel width w, at dst from dOff; j0 and j1 on panel
+     * edges (or j1 = n). Callers pack disjoint blocks on several threads at once: the model packs each
+     * step's rows of its dA as soon as a part has computed them.
      */
-    static void packPanels(int k, int n, int w, float[] b, int bOff, int ldb, int j0, int j1, float[] dst, int dOff) {
+    static void packPanels(int k, int n, int w, float[] b, int bOff, int ldb, int p0, int p1, int j0, int j1, float[] dst, int dOff) {
         for (int q0 = j0; q0 < j1; q0 += w) {
             int width = Math.min(w, n - q0), panel = dOff + q0 * k;
-            for (int p = 0; p < k; p++) System.arraycopy(b, bOff + p * ldb + q0, dst, panel + p * width, width);
+            for (int p = p0; p < p1; p++) System.arraycopy(b, bOff + p * ldb + q0, dst, panel + p * width, width);
         }
     }
 
@@ -88,6 +89,40 @@ public interface Kernels {
             dAf[off + j] = dC * cPrev[cPrevOff + j] * f * (1f - f);
             dAo[off + j] = d * th * o * (1f - o);
             dAc[off + j] = dC * i * (1f - g * g);
+        }
+    }
+
+    /**
+     * The first part of a GRU step's backward (the model's GruLayer, whose comment has the forward and
+     * the derivation), elementwise over len columns, given dH at off (the gradient reaching H_t), the
+     * update gate Z (after σ) and the candidate H̃ (after tanh) at off, and H_{t−1} at hPrevOff:
+     *   dA_h = dH ⊙ (1 − Z) ⊙ (1 − H̃²),  dA_z = dH ⊙ (H_{t−1} − H̃) ⊙ Z(1 − Z)  into dAh, dAz at off
+     *   dPrev = dH ⊙ Z  at dPrevOff (what reaches H_{t−1} directly)
+     * each product rounded on its own, left to right as written. This default is the definition; an
+     * override gives its bits.
+     */
+    default void gruGateBackward(float[] dh, float[] z, float[] hc, int off, float[] hPrev, int hPrevOff,
+                                 float[] dAh, float[] dAz, float[] dPrev, int dPrevOff, int len) {
+        for (int j = 0; j < len; j++) {
+            float d = dh[off + j], zj = z[off + j], h = hc[off + j];
+            dAh[off + j] = d * (1f - zj) * (1f - h * h);
+            dAz[off + j] = d * (hPrev[hPrevOff + j] - h) * zj * (1f - zj);
+            dPrev[dPrevOff + j] = d * zj;
+        }
+    }
+
+    /**
+     * The second part of a GRU step's backward, through the reset gate, elementwise over len columns,
+     * given dRH at sOff (the gradient reaching R_t ⊙ H_{t−1}), R (after σ) at off and H_{t−1} at hPrevOff:
+     *   dA_r = dRH ⊙ H_{t−1} ⊙ R(1 − R)  into dAr at off,   dPrev += dRH ⊙ R  at sOff
+     * each product rounded on its own, left to right as written. This default is the definition.
+     */
+    default void gruResetBackward(float[] dRH, float[] dPrev, int sOff, float[] r, float[] dAr, int off,
+                                  float[] hPrev, int hPrevOff, int len) {
+        for (int j = 0; j < len; j++) {
+            float rj = r[off + j], d = dRH[sOff + j];
+            dAr[off + j] = d * hPrev[hPrevOff + j] * rj * (1f - rj);
+            dPrev[sOff + j] += d * rj;
         }
     }
 

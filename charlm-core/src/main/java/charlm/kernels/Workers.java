@@ -85,7 +85,7 @@ public final class Workers implements AutoCloseable {
     }
 
     /** The number of threads (the caller's included). */
-    public int parts() {
+    public int threads() {
         return threads;
     }
 

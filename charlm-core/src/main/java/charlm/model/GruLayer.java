@@ -17,38 +17,32 @@ import java.util.Arrays;
 final class GruLayer extends RecurrentLayer {
     static final CellType TYPE = new CellType("gru", 1, false, GruLayer::new);
 
-    private final Parameters.Tensor wXz, wHz, bZ, wXr, wHr, bR, wXh, wHh, bH;
-    private final Parameters.Tensor[] gatesW, candidateW; // {W_hz, W_hr} and {W_hh}, for the packing helpers
-    private final float[] gatesP, candidateP; // (2, H, H) and (H, H) in panels, refreshed at each forward over several steps
-    private final float[] gatesT, candidateT; // their transposes in panels, refreshed at each backward
-    private final float[] wxT; // (3, H, D): W_xzᵀ, W_xrᵀ, W_xhᵀ for dX, refreshed at each backward; null on token input
+    private final Parameters.Tensor wXz, bZ, wXr, bR, wXh, bH;
+    private final RecurrentWeights gates;     // {W_hz, W_hr}: both read H_{t−1}
+    private final RecurrentWeights candidate; // {W_hh}: reads R_t ⊙ H_{t−1}
+    private final float[] wxT; // (3, H, D): W_xzᵀ, W_xrᵀ, W_xhᵀ for dX, made at each backward; null on token input
 
     private final StepTask gatesTask = new StepTask(phase("forward step: gates"), this::gates);
     private final StepTask candidateTask = new StepTask(phase("forward step: candidate"), this::candidate);
     private final StepTask gateGradientsTask = new StepTask(phase("backward step: gates"), this::gateGradients);
     private final StepTask resetGradientTask = new StepTask(phase("backward step: reset gate"), this::resetGradient);
     private final Workers.Task initialStateTask = Workers.named(phase("initial state gradient"), this::initialStateGradient);
-    private final Workers.Task transposeTask = Workers.named(phase("weight transposes"), this::transposeRecurrentWeights);
     private final Workers.Task weightGradientsTask = Workers.named(phase("weight gradients"), this::weightGradients);
 
     GruLayer(Setup s, Parameters.Builder b) {
         super(s);
         wXz = b.add(prefix + "W_xz", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
-        wHz = b.add(prefix + "W_hz", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        Parameters.Tensor wHz = b.add(prefix + "W_hz", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bZ = b.add(prefix + "b_z", Parameters.Role.BIAS, hidden);
         wXr = b.add(prefix + "W_xr", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
-        wHr = b.add(prefix + "W_hr", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        Parameters.Tensor wHr = b.add(prefix + "W_hr", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bR = b.add(prefix + "b_r", Parameters.Role.BIAS, hidden);
         wXh = b.add(prefix + "W_xh", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
-        wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        Parameters.Tensor wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bH = b.add(prefix + "b_h", Parameters.Role.BIAS, hidden);
-        gatesW = new Parameters.Tensor[] {wHz, wHr};
-        candidateW = new Parameters.Tensor[] {wHh};
-        gatesP = new float[2 * hidden * hidden];
-        candidateP = new float[hidden * hidden];
-        gatesT = new float[2 * hidden * hidden];
-        candidateT = new float[hidden * hidden];
-        wxT = tokenInput ? null : new float[3 * hidden * inputs];
+        gates = recurrentWeights(wHz, wHr);
+        candidate = recurrentWeights(wHh);
+        wxT = transposedInputs(wXz, wXr, wXh);
     }
 
     static final class GruTape extends LayerTape {
@@ -56,6 +50,7 @@ final class GruLayer extends RecurrentLayer {
         final float[] dAz, dAr, dAh;   // (T, B, H)
         final float[] dAP;             // (3, T·B, H): dA_z, dA_r, dA_h in column panels, for dW
         final float[] dPrev, dRH;      // (B, H) per-step scratch
+        final float[][] zr, hcs, dAzr, dAhs; // {z, r}, {hc}, {dAz, dAr}, {dAh}: the weights' products' outputs and inputs
 
         GruTape(int batchSize, int numSteps, int hidden) {
             super(batchSize, numSteps, hidden);
@@ -70,6 +65,10 @@ final class GruLayer extends RecurrentLayer {
             dAP = new float[3 * n];
             dPrev = new float[batchSize * hidden];
             dRH = new float[batchSize * hidden];
+            zr = new float[][] {z, r};
+            hcs = new float[][] {hc};
+            dAzr = new float[][] {dAz, dAr};
+            dAhs = new float[][] {dAh};
         }
     }
 
@@ -83,18 +82,11 @@ final class GruLayer extends RecurrentLayer {
     /** X W_x* + b_* of the update gate, the reset gate and the candidate, for all steps. */
     @Override
     void projectInputs(int part, int parts) {
-        GruTape tp = (GruTape) tape;
+        GruTape tp = (GruTape) pass.tape();
         int r0 = rowStart(part, parts, rows()), r1 = rowEnd(part, parts, rows());
         project(tp.z, 0, wXz, bZ, r0, r1);
         project(tp.r, 0, wXr, bR, r0, r1);
         project(tp.hc, 0, wXh, bH, r0, r1);
-    }
-
-    @Override
-    void packForward(int part, int parts) {
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
-        packColumns(gatesW, gatesP, j0, j1);
-        packColumns(candidateW, candidateP, j0, j1);
     }
 
     /** With token input, each gate's X_t W_x* is one row of W_x*, gathered inside the step phase that uses it. */
@@ -109,30 +101,17 @@ final class GruLayer extends RecurrentLayer {
         runAt(candidateTask, t);
     }
 
-    /** Z_t, R_t and R_t ⊙ H_{t−1}, this part's columns. */
-    private void gates(int t, int part, int parts) {
-        GruTape tp = (GruTape) tape;
-        part = stepPart(part, parts, t);
-        int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+    /** Z_t, R_t and R_t ⊙ H_{t−1}, columns [j0, j1). */
+    private void gates(int t, int j0, int j1) {
+        GruTape tp = (GruTape) pass.tape();
+        int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden;          // step t's (B, H) block in the per-step arrays
         int prev = tp.h(t - 1, hidden);     // H_{t−1} in hAll
-        float[] w = params.data;
         if (tokenInput) {
             gatherStep(tp.z, blk, wXz, bZ, t, j0, j1);
             gatherStep(tp.r, blk, wXr, bR, t, j0, j1);
         }
-        if (packedForward) {
-            for (int q = 0; q < blocks(j0, j1); q++) {
-                int jb = blockAt(j0, j1, q, t);
-                int wd = panelWidth(jb);
-                kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, gatesP, panel(2, 0, jb), wd, tp.z, blk + jb, hidden);
-                kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, gatesP, panel(2, 1, jb), wd, tp.r, blk + jb, hidden);
-            }
-        } else {
-            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHz.offset() + j0, hidden, tp.z, blk + j0, hidden);
-            kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wHr.offset() + j0, hidden, tp.r, blk + j0, hidden);
-        }
+        gates.product(t, j0, j1, bs, tp.hAll, prev, tp.zr, blk);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0;
             sigmoid(tp.z, row, n);
@@ -142,25 +121,14 @@ final class GruLayer extends RecurrentLayer {
         }
     }
 
-    /** H̃_t and H_t, this part's columns. */
-    private void candidate(int t, int part, int parts) {
-        GruTape tp = (GruTape) tape;
-        part = stepPart(part, parts, t);
-        int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+    /** H̃_t and H_t, columns [j0, j1). */
+    private void candidate(int t, int j0, int j1) {
+        GruTape tp = (GruTape) pass.tape();
+        int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden;
-        int prev = tp.h(t - 1, hidden);
+        int prev = tp.h(t - 1, hidden), out = tp.h(t, hidden);
         if (tokenInput) gatherStep(tp.hc, blk, wXh, bH, t, j0, j1);
-        if (packedForward) {
-            for (int q = 0; q < blocks(j0, j1); q++) {
-                int jb = blockAt(j0, j1, q, t);
-                int wd = panelWidth(jb);
-                kernels.gemmNN(bs, wd, hidden, tp.rh, blk, hidden, candidateP, panel(1, 0, jb), wd, tp.hc, blk + jb, hidden);
-            }
-        } else {
-            kernels.gemmNN(bs, n, hidden, tp.rh, blk, hidden, params.data, wHh.offset() + j0, hidden, tp.hc, blk + j0, hidden);
-        }
-        int out = tp.h(t, hidden);
+        candidate.product(t, j0, j1, bs, tp.rh, blk, tp.hcs, blk);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0, hp = prev + b * hidden + j0, ho = out + b * hidden + j0;
             kernels.tanh(tp.hc, row, n);
@@ -175,25 +143,12 @@ final class GruLayer extends RecurrentLayer {
 
     @Override
     void backward() {
-        workers.run(transposeTask);
-        for (int t = tape.numSteps - 1; t >= 0; t--) {
+        for (int t = pass.tape().numSteps - 1; t >= 0; t--) {
             runAt(gateGradientsTask, t);
             runAt(resetGradientTask, t);
         }
-        if (dStateIn != null) workers.run(initialStateTask);
+        if (pass.dStateIn() != null) workers.run(initialStateTask);
         workers.run(weightGradientsTask);
-    }
-
-    /** W_hzᵀ, W_hrᵀ, W_hhᵀ, this part's rows, for the backward products of every step. */
-    private void transposeRecurrentWeights(int part, int parts) {
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
-        packTransposed(gatesW, gatesT, j0, j1);
-        packTransposed(candidateW, candidateT, j0, j1);
-        if (wxT != null) {
-            transposeInput(wXz, wxT, 0, j0, j1);
-            transposeInput(wXr, wxT, hidden * inputs, j0, j1);
-            transposeInput(wXh, wxT, 2 * hidden * inputs, j0, j1);
-        }
     }
 
     /**
@@ -204,24 +159,16 @@ final class GruLayer extends RecurrentLayer {
      *   dA_z = dH_t ⊙ (H_{t−1} − H̃_t) ⊙ Z_t(1 − Z_t)
      *   dH_{t−1} = dH_t ⊙ Z_t   (the direct path; the gates' paths are added by the next two parts)
      */
-    private void gateGradients(int t, int part, int parts) {
-        GruTape tp = (GruTape) tape;
-        part = stepPart(part, parts, t);
+    private void gateGradients(int t, int j0, int j1) {
+        GruTape tp = (GruTape) pass.tape();
         int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
         if (t < tp.numSteps - 1) stateGradient(t + 1, j0, j1);
         addFinalStateGradient(t, j0, j1);
         for (int b = 0; b < bs; b++) {
-            int row = blk + b * hidden, hp = prev + b * hidden;
-            for (int j = j0; j < j1; j++) {
-                float dh = tp.dH[row + j];
-                float z = tp.z[row + j], hc = tp.hc[row + j], hPrev = tp.hAll[hp + j];
-                tp.dAh[row + j] = dh * (1f - z) * (1f - hc * hc);
-                tp.dAz[row + j] = dh * (hPrev - hc) * z * (1f - z);
-                tp.dPrev[b * hidden + j] = dh * z;
-            }
+            int row = blk + b * hidden + j0;
+            kernels.gruGateBackward(tp.dH, tp.z, tp.hc, row, tp.hAll, prev + b * hidden + j0, tp.dAh, tp.dAz, tp.dPrev, b * hidden + j0, j1 - j0);
         }
         int n = bs * hidden * tp.numSteps;
         packStepRows(tp.dAz, t, j0, j1, tp.dAP, 0);
@@ -234,26 +181,16 @@ final class GruLayer extends RecurrentLayer {
      *   dA_r = dRH ⊙ H_{t−1} ⊙ R_t(1 − R_t)
      *   dH_{t−1} += dRH ⊙ R_t
      */
-    private void resetGradient(int t, int part, int parts) {
-        GruTape tp = (GruTape) tape;
-        part = stepPart(part, parts, t);
+    private void resetGradient(int t, int j0, int j1) {
+        GruTape tp = (GruTape) pass.tape();
         int bs = tp.batchSize;
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
         int blk = t * bs * hidden;
         int prev = tp.h(t - 1, hidden);
         for (int b = 0; b < bs; b++) Arrays.fill(tp.dRH, b * hidden + j0, b * hidden + j1, 0f);
-        for (int q = 0; q < blocks(j0, j1); q++) {
-            int jb = blockAt(j0, j1, q, t);
-            int wd = panelWidth(jb);
-            kernels.gemmNN(bs, wd, hidden, tp.dAh, blk, hidden, candidateT, panel(1, 0, jb), wd, tp.dRH, jb, hidden);
-        }
+        candidate.transposedProduct(t, j0, j1, bs, tp.dAhs, blk, tp.dRH, 0);
         for (int b = 0; b < bs; b++) {
-            int row = blk + b * hidden, hp = prev + b * hidden, s = b * hidden;
-            for (int j = j0; j < j1; j++) {
-                float r = tp.r[row + j], drh = tp.dRH[s + j];
-                tp.dAr[row + j] = drh * tp.hAll[hp + j] * r * (1f - r);
-                tp.dPrev[s + j] += drh * r;
-            }
+            int s = b * hidden + j0;
+            kernels.gruResetBackward(tp.dRH, tp.dPrev, s, tp.r, tp.dAr, blk + s, tp.hAll, prev + s, j1 - j0);
         }
         packStepRows(tp.dAr, t, j0, j1, tp.dAP, bs * hidden * tp.numSteps);
     }
@@ -264,15 +201,8 @@ final class GruLayer extends RecurrentLayer {
      * then on to step t−1 (or the initial state), columns [j0, j1).
      */
     private void stateGradient(int t, int j0, int j1) {
-        GruTape tp = (GruTape) tape;
-        int bs = tp.batchSize, n = j1 - j0;
-        int blk = t * bs * hidden;
-        for (int q = 0; q < blocks(j0, j1); q++) {
-            int jb = blockAt(j0, j1, q, t);
-            int wd = panelWidth(jb);
-            kernels.gemmNN(bs, wd, hidden, tp.dAz, blk, hidden, gatesT, panel(2, 0, jb), wd, tp.dPrev, jb, hidden);
-            kernels.gemmNN(bs, wd, hidden, tp.dAr, blk, hidden, gatesT, panel(2, 1, jb), wd, tp.dPrev, jb, hidden);
-        }
+        GruTape tp = (GruTape) pass.tape();
+        gates.transposedProduct(t, j0, j1, tp.batchSize, tp.dAzr, t * tp.batchSize * hidden, tp.dPrev, 0);
         passStateGradient(tp.dPrev, t, j0, j1);
     }
 
@@ -286,11 +216,10 @@ final class GruLayer extends RecurrentLayer {
      * dW_hh += (R_t ⊙ H_{t−1})ᵀ dA_h, and each gate's input side (dW_x*, db_*, dX).
      */
     private void weightGradients(int part, int parts) {
-        GruTape tp = (GruTape) tape;
+        GruTape tp = (GruTape) pass.tape();
         int n = rows() * hidden;
-        recurrentGradient(tp.hAll, 0, tp.dAP, 0, wHz, part, parts);
-        recurrentGradient(tp.hAll, 0, tp.dAP, n, wHr, part, parts);
-        recurrentGradient(tp.rh, 0, tp.dAP, 2 * n, wHh, part, parts);
+        gates.gradients(rows(), tp.hAll, 0, tp.dAP, 0, part, parts);
+        candidate.gradients(rows(), tp.rh, 0, tp.dAP, 2 * n, part, parts);
         int d = hidden * inputs;
         inputGradients(tp.dAz, tp.dAP, 0, wXz, wxT, 0, bZ, part, parts);
         inputGradients(tp.dAr, tp.dAP, n, wXr, wxT, d, bR, part, parts);

@@ -17,14 +17,12 @@ final class LstmLayer extends RecurrentLayer {
     private static final int I = 0, F = 1, O = 2, C = 3; // input, forget, output gate; candidate
 
     private final Parameters.Tensor[] wx = new Parameters.Tensor[4], wh = new Parameters.Tensor[4], bias = new Parameters.Tensor[4];
-    private final float[] whP; // (4, H, H): W_hi, W_hf, W_ho, W_hc in panels, refreshed at each forward over several steps
-    private final float[] whT; // (4, H, H): their transposes in panels, refreshed at each backward
-    private final float[] wxT; // (4, H, D): W_x*ᵀ for dX, refreshed at each backward; null on token input
+    private final RecurrentWeights recurrent; // W_hi, W_hf, W_ho, W_hc: all read H_{t−1}
+    private final float[] wxT; // (4, H, D): W_x*ᵀ for dX, made at each backward; null on token input
 
     private final StepTask forwardStepTask = new StepTask(phase("forward step"), this::forwardStep);
     private final StepTask backwardStepTask = new StepTask(phase("backward step"), this::backwardStep);
     private final Workers.Task initialStateTask = Workers.named(phase("initial state gradient"), this::initialStateGradient);
-    private final Workers.Task transposeTask = Workers.named(phase("weight transposes"), this::transposeRecurrentWeights);
     private final Workers.Task weightGradientsTask = Workers.named(phase("weight gradients"), this::weightGradients);
 
     LstmLayer(Setup s, Parameters.Builder b) {
@@ -41,9 +39,8 @@ final class LstmLayer extends RecurrentLayer {
         wx[C] = b.add(prefix + "W_xc", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
         wh[C] = b.add(prefix + "W_hc", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
         bias[C] = b.add(prefix + "b_c", Parameters.Role.BIAS, hidden);
-        whP = new float[4 * hidden * hidden];
-        whT = new float[4 * hidden * hidden];
-        wxT = tokenInput ? null : new float[4 * hidden * inputs];
+        recurrent = recurrentWeights(wh);
+        wxT = transposedInputs(wx);
     }
 
     static final class LstmTape extends LayerTape {
@@ -78,26 +75,23 @@ final class LstmLayer extends RecurrentLayer {
 
     @Override
     void loadCell() {
-        System.arraycopy(state, cInState, ((LstmTape) tape).cAll, 0, tape.batchSize * hidden);
+        LstmTape tp = (LstmTape) pass.tape();
+        System.arraycopy(pass.state(), pass.cAt(), tp.cAll, 0, tp.batchSize * hidden);
     }
 
     @Override
     void saveCell() {
-        int bh = tape.batchSize * hidden;
-        System.arraycopy(((LstmTape) tape).cAll, tape.numSteps * bh, state, cInState, bh);
+        LstmTape tp = (LstmTape) pass.tape();
+        int bh = tp.batchSize * hidden;
+        System.arraycopy(tp.cAll, tp.numSteps * bh, pass.state(), pass.cAt(), bh);
     }
 
     /** X W_xg + b_g of every gate, for all steps. */
     @Override
     void projectInputs(int part, int parts) {
-        LstmTape tp = (LstmTape) tape;
+        LstmTape tp = (LstmTape) pass.tape();
         int r0 = rowStart(part, parts, rows()), r1 = rowEnd(part, parts, rows());
         for (int g = 0; g < 4; g++) project(tp.gate[g], 0, wx[g], bias[g], r0, r1);
-    }
-
-    @Override
-    void packForward(int part, int parts) {
-        packColumns(wh, whP, columnStart(part, parts), columnEnd(part, parts));
     }
 
     /** With token input, each gate's X_t W_xg is one row of W_xg, gathered inside the step where it is used. */
@@ -111,32 +105,14 @@ final class LstmLayer extends RecurrentLayer {
         runAt(forwardStepTask, t);
     }
 
-    /** The gates, C_t and H_t, this part's columns: every column needs only its own gates. */
-    private void forwardStep(int t, int part, int parts) {
-        LstmTape tp = (LstmTape) tape;
-        int bs = tp.batchSize;
-        part = stepPart(part, parts, t);
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+    /** The gates, C_t and H_t, columns [j0, j1): every column needs only its own gates. */
+    private void forwardStep(int t, int j0, int j1) {
+        LstmTape tp = (LstmTape) pass.tape();
+        int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden;
-        int prev = tp.h(t - 1, hidden);
-        float[] w = params.data;
         float[] gi = tp.gate[I], gf = tp.gate[F], go = tp.gate[O], gc = tp.gate[C];
         if (tokenInput) for (int g = 0; g < 4; g++) gatherStep(tp.gate[g], blk, wx[g], bias[g], t, j0, j1);
-        if (packedForward) {
-            boolean back = (t & 1) == 1;
-            for (int q = 0; q < blocks(j0, j1); q++) {
-                int jb = blockAt(j0, j1, q, t);
-                int wd = panelWidth(jb);
-                for (int gg = 0; gg < 4; gg++) {
-                    int g = back ? 3 - gg : gg; // each gate has its own output: any order
-                    kernels.gemmNN(bs, wd, hidden, tp.hAll, prev, hidden, whP, panel(4, g, jb), wd, tp.gate[g], blk + jb, hidden);
-                }
-            }
-        } else {
-            for (int g = 0; g < 4; g++) {
-                kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, w, wh[g].offset() + j0, hidden, tp.gate[g], blk + j0, hidden);
-            }
-        }
+        recurrent.product(t, j0, j1, bs, tp.hAll, tp.h(t - 1, hidden), tp.gate, blk);
         int out = tp.h(t, hidden);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0;
@@ -166,30 +142,20 @@ final class LstmLayer extends RecurrentLayer {
      */
     @Override
     void backward() {
-        LstmTape tp = (LstmTape) tape;
-        if (dStateOut != null) System.arraycopy(dStateOut, cInState, tp.dC, 0, tp.dC.length);
+        LstmTape tp = (LstmTape) pass.tape();
+        if (pass.dStateOut() != null) System.arraycopy(pass.dStateOut(), pass.cAt(), tp.dC, 0, tp.dC.length);
         else Arrays.fill(tp.dC, 0f);
-        workers.run(transposeTask);
         for (int t = tp.numSteps - 1; t >= 0; t--) runAt(backwardStepTask, t);
-        if (dStateIn != null) {
+        if (pass.dStateIn() != null) {
             workers.run(initialStateTask);
-            System.arraycopy(tp.dC, 0, dStateIn, cInState, tp.dC.length);
+            System.arraycopy(tp.dC, 0, pass.dStateIn(), pass.cAt(), tp.dC.length);
         }
         workers.run(weightGradientsTask);
     }
 
-    /** W_hgᵀ of every gate in panels, this part's rows, for the backward products of every step. */
-    private void transposeRecurrentWeights(int part, int parts) {
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
-        packTransposed(wh, whT, j0, j1);
-        if (wxT != null) for (int g = 0; g < 4; g++) transposeInput(wx[g], wxT, g * hidden * inputs, j0, j1);
-    }
-
-    /** Step t of backward, this part's columns: dH_t += Σ_g dA_{t+1,g} W_hgᵀ, then the cell's own part. */
-    private void backwardStep(int t, int part, int parts) {
-        LstmTape tp = (LstmTape) tape;
-        part = stepPart(part, parts, t);
-        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+    /** Step t of backward, columns [j0, j1): dH_t += Σ_g dA_{t+1,g} W_hgᵀ, then the cell's own part. */
+    private void backwardStep(int t, int j0, int j1) {
+        LstmTape tp = (LstmTape) pass.tape();
         if (t < tp.numSteps - 1) {
             recurrentStateGradient(t + 1, j0, j1);
             passStateGradient(tp.dPrev, t + 1, j0, j1);
@@ -204,7 +170,7 @@ final class LstmLayer extends RecurrentLayer {
      *   dA_g = dG ⊙ G(1 − G) for I, F, O, and dC̃ ⊙ (1 − C̃²) for the candidate
      */
     private void cellBackward(int t, int j0, int j1) {
-        LstmTape tp = (LstmTape) tape;
+        LstmTape tp = (LstmTape) pass.tape();
         int bs = tp.batchSize;
         int blk = t * bs * hidden;
         addFinalStateGradient(t, j0, j1);
@@ -221,33 +187,24 @@ final class LstmLayer extends RecurrentLayer {
      * dPrev: Σ_g dA_g W_hgᵀ, once all of every dA_g of step t is known.
      */
     private void recurrentStateGradient(int t, int j0, int j1) {
-        LstmTape tp = (LstmTape) tape;
+        LstmTape tp = (LstmTape) pass.tape();
         int bs = tp.batchSize;
-        int blk = t * bs * hidden;
         for (int b = 0; b < bs; b++) Arrays.fill(tp.dPrev, b * hidden + j0, b * hidden + j1, 0f);
-        for (int q = 0; q < blocks(j0, j1); q++) {
-            int jb = blockAt(j0, j1, q, t);
-            int wd = panelWidth(jb);
-            for (int g = 0; g < 4; g++) { // in order: they add into the same dPrev
-                kernels.gemmNN(bs, wd, hidden, tp.dA[g], blk, hidden, whT, panel(4, g, jb), wd, tp.dPrev, jb, hidden);
-            }
-        }
+        recurrent.transposedProduct(t, j0, j1, bs, tp.dA, t * bs * hidden, tp.dPrev, 0);
     }
 
     /** The initial state's gradient dH_{−1} = Σ_g dA_{0,g} W_hgᵀ, this part's columns. */
     private void initialStateGradient(int part, int parts) {
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
         recurrentStateGradient(0, j0, j1);
-        passStateGradient(((LstmTape) tape).dPrev, 0, j0, j1);
+        passStateGradient(((LstmTape) pass.tape()).dPrev, 0, j0, j1);
     }
 
     /** Over all steps at once: dW_hg += Σ_t H_{t−1}ᵀ dA_g, and each gate's input side (dW_xg, db_g, dX). */
     private void weightGradients(int part, int parts) {
-        LstmTape tp = (LstmTape) tape;
-        for (int g = 0; g < 4; g++) {
-            int n = rows() * hidden;
-            recurrentGradient(tp.hAll, 0, tp.dAP, g * n, wh[g], part, parts);
-            inputGradients(tp.dA[g], tp.dAP, g * n, wx[g], wxT, g * hidden * inputs, bias[g], part, parts);
-        }
+        LstmTape tp = (LstmTape) pass.tape();
+        int n = rows() * hidden;
+        recurrent.gradients(rows(), tp.hAll, 0, tp.dAP, 0, part, parts);
+        for (int g = 0; g < 4; g++) inputGradients(tp.dA[g], tp.dAP, g * n, wx[g], wxT, g * hidden * inputs, bias[g], part, parts);
     }
 }

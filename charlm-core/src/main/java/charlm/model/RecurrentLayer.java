@@ -12,9 +12,10 @@ import java.util.Arrays;
  * <p>Shared here: the input projection for every step at once (A_g = X W_xg + b_g before the
  * recurrence), the input-side gradients after it (dW_xg, db_g, dX, all steps at once), and the
  * dispatch of phases to the workers. A cell supplies only the recurrence: it declares its tensors
- * in its constructor, and writes each phase of a step as a method of its own, run by a task it makes
- * once. Work inside a step is split over hidden columns; the all-steps products over rows or
- * columns, never over a sum.
+ * in its constructor (its recurrent weights as {@link RecurrentWeights}, which do the step's products),
+ * and writes each phase of a step as a method of its own over a block of columns, run by a
+ * {@link StepTask} it makes once. Work inside a step is split over hidden columns; the all-steps
+ * products over rows or columns, never over a sum.
  */
 abstract class RecurrentLayer {
     static final int ALIGN = 64; // column blocks of whole 4-vector panels of the NN kernel
@@ -35,22 +36,16 @@ abstract class RecurrentLayer {
     final Workers workers;
     Parameters params;  // set by attach, once every layer has declared its tensors
 
-    // The call in progress, set by RnnModel before each forward and backward, read by the phases.
-    LayerTape tape;
-    boolean training;   // whether the forward pass that fills the tape is a training one
-    int[] tokens;       // (T·B) time-major, for token input
-    float[] xs;         // (T·B, D) input rows from xsOff, or null for token input
-    int xsOff;
-    float[] dxs;        // (T·B, D) gradient of the input rows, or null
-    float[] state;      // the model's state array
-    float[] dStateOut, dStateIn; // gradients of the final and of the initial state, same layout, or null
-    int hInState;       // where this layer's h (B, H) starts in state, dStateOut and dStateIn
-    int cInState;       // where its c (B, H) starts, for a cell with two state slots
+    /** The call in progress: set by {@link #forward(Pass)} and {@link #backward(Pass)}, read by the phases. */
+    Pass pass;
 
-    /** Whether this forward pass reads the recurrent weights from the panels {@link #packForward} made. */
-    boolean packedForward;
+    private RecurrentWeights[] recurrent = {}; // an array: a list's iterator at every call allocated 190 KB over PredictorTest's 300,000 characters
+    private Parameters.Tensor[] transposedInputs = {};
+    private float[] inputsT; // (G, H, D): W_xgᵀ of the gates in transposedInputs, made at each backward
+    private boolean panels;  // whether this forward pass reads the recurrent weights from panels
 
     private final Workers.Task prepareTask;
+    private final Workers.Task transposeTask;
 
     RecurrentLayer(Setup s) {
         this.inputs = s.inputs();
@@ -60,38 +55,69 @@ abstract class RecurrentLayer {
         this.kernels = s.kernels();
         this.workers = s.workers();
         this.prepareTask = Workers.named(phase("input projection and panels"), this::prepare);
+        this.transposeTask = Workers.named(phase("weight transposes"), this::transposeWeights);
+    }
+
+    /**
+     * What one call of a layer reads and writes, made by RnnModel for each forward and backward:
+     * the layer's tape; the input (tokens (T·B) time-major for token input, else rows x (T·B, D)
+     * from xOff, and dX, their gradient, or null); the model's state array (forward only) and the
+     * gradients of the final and of the initial state (backward only; each or null), in the same
+     * layout, where this layer's h (B, H) starts at hAt and a second state slot's c at cAt.
+     */
+    record Pass(LayerTape tape, int[] tokens, float[] x, int xOff, float[] dX, float[] state,
+                float[] dStateOut, float[] dStateIn, int hAt, int cAt) {
+    }
+
+    /** Declares recurrent weights that read the same input at a step; their panels then are the layer's to make. */
+    final RecurrentWeights recurrentWeights(Parameters.Tensor... w) {
+        RecurrentWeights r = new RecurrentWeights(w, hidden, kernels);
+        recurrent = Arrays.copyOf(recurrent, recurrent.length + 1);
+        recurrent[recurrent.length - 1] = r;
+        return r;
+    }
+
+    /**
+     * Declares the input weights W_xg whose transposes (G, H, D) dX = Σ_g dA_g W_xgᵀ reads (see
+     * {@link #inputGradients(float[], float[], int, Parameters.Tensor, float[], int, Parameters.Tensor, int, int)}),
+     * made at each backward; null with token input, which has no dX.
+     */
+    final float[] transposedInputs(Parameters.Tensor... wx) {
+        if (tokenInput) return null;
+        transposedInputs = wx.clone();
+        inputsT = new float[wx.length * hidden * inputs];
+        return inputsT;
     }
 
     /** Hands the layer the finished parameters that hold the tensors it declared when it was built. */
     final void attach(Parameters p) {
         params = p;
+        for (RecurrentWeights r : recurrent) r.attach(p);
     }
 
     abstract LayerTape newTape(int batchSize, int numSteps);
 
     // ------------------------------------------------------------------ forward
 
-    /** Runs the layer over the tape's T steps from state; leaves the final state in state. */
-    final void forward() {
+    /** Runs the layer over the pass's T steps from its state; leaves the final state there. */
+    final void forward(Pass p) {
+        pass = p;
+        LayerTape tape = p.tape();
         int bh = tape.batchSize * hidden;
-        System.arraycopy(state, hInState, tape.hAll, 0, bh);
+        System.arraycopy(p.state(), p.hAt(), tape.hAll, 0, bh);
         loadCell();
-        // One step alone (a Stepper's) reads W_h* in place: packing would cost as much as the step.
-        packedForward = tape.numSteps > 1;
-        if (!gathersInStep() || packedForward) workers.run(prepareTask);
+        panels = tape.numSteps > 1;
+        for (RecurrentWeights r : recurrent) r.readPanels(panels);
+        if (!gathersInStep() || panels) workers.run(prepareTask);
         for (int t = 0; t < tape.numSteps; t++) forward(t);
-        System.arraycopy(tape.hAll, tape.h(tape.numSteps - 1, hidden), state, hInState, bh);
+        System.arraycopy(tape.hAll, tape.h(tape.numSteps - 1, hidden), p.state(), p.hAt(), bh);
         saveCell();
     }
 
     /** Before the steps: the input projection (this part's rows) and the weights' panels (its columns). */
     private void prepare(int part, int parts) {
         if (!gathersInStep()) projectInputs(part, parts);
-        if (packedForward) packForward(part, parts);
-    }
-
-    /** Packs this part's columns of the recurrent weights into panels (see {@link #packColumns}); none by default. */
-    void packForward(int part, int parts) {
+        if (panels) for (RecurrentWeights r : recurrent) r.pack(columnStart(part, parts), columnEnd(part, parts));
     }
 
     /**
@@ -121,22 +147,39 @@ abstract class RecurrentLayer {
 
     // ------------------------------------------------------------------ backward
 
-    /** Backward through time; tape.dH holds the gradient of the loss with respect to every output h_t. */
+    /**
+     * Backward through the pass: the weights' transposes for it (this part's columns of every
+     * W_gᵀ and W_xgᵀ), then the cell's {@link #backward()}.
+     */
+    final void backward(Pass p) {
+        pass = p;
+        workers.run(transposeTask);
+        backward();
+    }
+
+    private void transposeWeights(int part, int parts) {
+        int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        for (RecurrentWeights r : recurrent) r.packTransposed(j0, j1);
+        for (int g = 0; g < transposedInputs.length; g++) transposeInput(transposedInputs[g], inputsT, g * hidden * inputs, j0, j1);
+    }
+
+    /** Backward through time; the tape's dH holds the gradient of the loss with respect to every output h_t. */
     abstract void backward();
 
     // ------------------------------------------------------------------ dispatch
 
-    /** One phase of a time step: the work of one part at step t. */
+    /** One phase of a time step: the work on columns [j0, j1) of H at step t. */
     @FunctionalInterface
     interface StepPhase {
-        void run(int t, int part, int parts);
+        void run(int t, int j0, int j1);
     }
 
     /**
-     * A step's phase as a task for the workers. A layer makes one per phase when it is built and
-     * sets the step before each run, so running a step allocates nothing.
+     * A step's phase as a task for the workers: each part gets a block of whole 64-column panels, in
+     * the serpentine order of {@link RecurrentWeights}. A layer makes one per phase when it is built
+     * and sets the step before each run, so running a step allocates nothing.
      */
-    static final class StepTask implements Workers.Task {
+    final class StepTask implements Workers.Task {
         private final String name;
         private final StepPhase phase;
         private int t;
@@ -153,7 +196,8 @@ abstract class RecurrentLayer {
 
         @Override
         public void run(int part, int parts) {
-            phase.run(t, part, parts);
+            int p = stepPart(part, parts, t);
+            phase.run(t, columnStart(p, parts), columnEnd(p, parts));
         }
     }
 
@@ -168,8 +212,9 @@ abstract class RecurrentLayer {
         workers.run(task);
     }
 
-    int rows() {
-        return tape.batchSize * tape.numSteps;
+    /** T·B rows of the pass in progress. */
+    final int rows() {
+        return pass.tape().batchSize * pass.tape().numSteps;
     }
 
     /** This part's columns of H start here: blocks of whole 64-column panels. */
@@ -182,31 +227,15 @@ abstract class RecurrentLayer {
         return Workers.end(part, parts, hidden, ALIGN);
     }
 
-    /*
-     * Serpentine order. One thread's share of a step's weights is about its L2 (the LSTM's four
-     * W_h* at H = 512: 2 MB of panels per thread, its L2 is 2 MB), and a cache walked in the same
-     * order at every step keeps nothing when the data is a little larger than it: each line is
-     * evicted just before it is read again. Walking the blocks the other way round on every other
-     * step reads first what was read last, still in the cache. Which columns a part computes, and
-     * how, does not change, so neither do the results.
+    /**
+     * The part whose columns to work on at step t: on odd steps each thread takes its own parts in
+     * reverse (the serpentine order of {@link RecurrentWeights}, one level up).
      */
-
-    /** The part whose columns to work on at step t: on odd steps each thread takes its own parts in reverse. */
-    final int stepPart(int part, int parts, int t) {
-        int threads = workers.parts();
+    private int stepPart(int part, int parts, int t) {
+        int threads = workers.threads();
         if ((t & 1) == 0 || parts % threads != 0) return part;
         int per = parts / threads, base = part - part % per;
         return base + per - 1 - (part - base);
-    }
-
-    /** The number of 64-column blocks in [j0, j1). */
-    static int blocks(int j0, int j1) {
-        return (j1 - j0 + ALIGN - 1) / ALIGN;
-    }
-
-    /** The first column of the q-th block of [j0, j1) at step t: counted from the end on odd steps. */
-    static int blockAt(int j0, int j1, int q, int t) {
-        return j0 + ((t & 1) == 0 ? q : blocks(j0, j1) - 1 - q) * ALIGN;
     }
 
     /** This part's rows of n start here. */
@@ -224,13 +253,14 @@ abstract class RecurrentLayer {
     /** A_g[r] = b_g + X_r W_xg for rows [r0, r1): a gather for token input, one product otherwise. */
     final void project(float[] out, int outOff, Parameters.Tensor wx, Parameters.Tensor b, int r0, int r1) {
         float[] w = params.data;
+        Pass p = pass;
         for (int r = r0; r < r1; r++) {
             int row = outOff + r * hidden;
-            if (tokenInput) gatherRow(out, row, wx, b, tokens[r], 0, hidden);
+            if (tokenInput) gatherRow(out, row, wx, b, p.tokens()[r], 0, hidden);
             else System.arraycopy(w, b.offset(), out, row, hidden);
         }
         if (!tokenInput && r1 > r0) {
-            kernels.gemmNN(r1 - r0, hidden, inputs, xs, xsOff + r0 * inputs, inputs, w, wx.offset(), hidden, out, outOff + r0 * hidden, hidden);
+            kernels.gemmNN(r1 - r0, hidden, inputs, p.x(), p.xOff() + r0 * inputs, inputs, w, wx.offset(), hidden, out, outOff + r0 * hidden, hidden);
         }
     }
 
@@ -240,7 +270,8 @@ abstract class RecurrentLayer {
      * once, made where the step is about to add its product into them (see {@link #gathersInStep}).
      */
     final void gatherStep(float[] out, int blk, Parameters.Tensor wx, Parameters.Tensor b, int t, int j0, int j1) {
-        int bs = tape.batchSize;
+        int bs = pass.tape().batchSize;
+        int[] tokens = pass.tokens();
         for (int r = 0; r < bs; r++) gatherRow(out, blk + r * hidden, wx, b, tokens[t * bs + r], j0, j1);
     }
 
@@ -259,7 +290,9 @@ abstract class RecurrentLayer {
         float[] g = params.grad;
         int rows = rows();
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        Pass p = pass;
         if (tokenInput) {
+            int[] tokens = p.tokens();
             // X_r W_xg is a gather, so its gradient is a scatter: each row's slice of dA into db_g and,
             // still in L1, into its token's row of dW_xg.
             for (int r = 0; r < rows; r++) {
@@ -269,11 +302,11 @@ abstract class RecurrentLayer {
             }
         } else {
             for (int r = 0; r < rows; r++) kernels.add(dA, r * hidden + j0, g, b.offset() + j0, j1 - j0);
-            kernels.gemmTN(inputs, j1 - j0, rows, xs, xsOff, inputs, dA, j0, hidden, g, wx.offset() + j0, hidden);
-            if (dxs != null) {
+            kernels.gemmTN(inputs, j1 - j0, rows, p.x(), p.xOff(), inputs, dA, j0, hidden, g, wx.offset() + j0, hidden);
+            if (p.dX() != null) {
                 int r0 = rowStart(part, parts, rows), r1 = rowEnd(part, parts, rows);
                 // dX (rows, D) += dA (rows, H) · W_xgᵀ, with W_xg stored (D, H): a product of rows with rows.
-                kernels.gemmNT(r1 - r0, inputs, hidden, dA, r0 * hidden, hidden, params.data, wx.offset(), hidden, dxs, r0 * inputs, inputs);
+                kernels.gemmNT(r1 - r0, inputs, hidden, dA, r0 * hidden, hidden, params.data, wx.offset(), hidden, p.dX(), r0 * inputs, inputs);
             }
         }
     }
@@ -289,7 +322,7 @@ abstract class RecurrentLayer {
 
     /**
      * As {@link #inputGradients(float[], float[], int, Parameters.Tensor, Parameters.Tensor, int, int)},
-     * with W_xgᵀ (H, D) at wxT from wxTOff (see {@link #transposeInput}), or wxT null: dX += dA W_xgᵀ is
+     * with W_xgᵀ (H, D) at wxT from wxTOff (see {@link #transposedInputs}), or wxT null: dX += dA W_xgᵀ is
      * then a product of rows with a row-major matrix, where with W_xg it is one of dot products, and
      * runs about twice as fast (D = 64, H = 512: 145 against 80 GFLOP/s on one core).
      */
@@ -302,24 +335,26 @@ abstract class RecurrentLayer {
         float[] g = params.grad;
         int rows = rows();
         int j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+        Pass p = pass;
         for (int r = 0; r < rows; r++) kernels.add(dA, r * hidden + j0, g, b.offset() + j0, j1 - j0);
         int i0 = rowStart(part, parts, inputs), i1 = rowEnd(part, parts, inputs);
-        kernels.gemmTNPanels(i1 - i0, hidden, rows, xs, xsOff + i0, inputs, dAPanels, pOff, g, wx.offset() + i0 * hidden, hidden);
-        if (dxs != null) {
+        kernels.gemmTNPanels(i1 - i0, hidden, rows, p.x(), p.xOff() + i0, inputs, dAPanels, pOff, g, wx.offset() + i0 * hidden, hidden);
+        float[] dX = p.dX();
+        if (dX != null) {
             int r0 = rowStart(part, parts, rows), r1 = rowEnd(part, parts, rows);
-            if (wxT != null) kernels.gemmNN(r1 - r0, inputs, hidden, dA, r0 * hidden, hidden, wxT, wxTOff, inputs, dxs, r0 * inputs, inputs);
-            else kernels.gemmNT(r1 - r0, inputs, hidden, dA, r0 * hidden, hidden, params.data, wx.offset(), hidden, dxs, r0 * inputs, inputs);
+            if (wxT != null) kernels.gemmNN(r1 - r0, inputs, hidden, dA, r0 * hidden, hidden, wxT, wxTOff, inputs, dX, r0 * inputs, inputs);
+            else kernels.gemmNT(r1 - r0, inputs, hidden, dA, r0 * hidden, hidden, params.data, wx.offset(), hidden, dX, r0 * inputs, inputs);
         }
     }
 
-    /** Columns [j0, j1) of W_xg (D, H) as rows of W_xgᵀ (H, D) at dst from dOff, in 16 × 16 tiles. */
-    final void transposeInput(Parameters.Tensor wx, float[] dst, int dOff, int j0, int j1) {
+    /** Columns [j0, j1) of W_xg (D, H) as rows of W_xgᵀ (H, D) at dst from dOff, in 16 × 16 tiles (see RecurrentWeights#packTransposed). */
+    private void transposeInput(Parameters.Tensor wx, float[] dst, int dOff, int j0, int j1) {
         float[] d = params.data;
         int off = wx.offset();
-        for (int i0 = 0; i0 < inputs; i0 += TILE) {
-            int i1 = Math.min(i0 + TILE, inputs);
-            for (int jt = j0; jt < j1; jt += TILE) {
-                int jEnd = Math.min(jt + TILE, j1);
+        for (int i0 = 0; i0 < inputs; i0 += RecurrentWeights.TILE) {
+            int i1 = Math.min(i0 + RecurrentWeights.TILE, inputs);
+            for (int jt = j0; jt < j1; jt += RecurrentWeights.TILE) {
+                int jEnd = Math.min(jt + RecurrentWeights.TILE, j1);
                 for (int j = jt; j < jEnd; j++) {
                     for (int i = i0; i < i1; i++) dst[dOff + j * inputs + i] = d[off + i * hidden + j];
                 }
@@ -327,95 +362,14 @@ abstract class RecurrentLayer {
         }
     }
 
-    /** As {@link #recurrentGradient(float[], int, float[], Parameters.Tensor, int, int)}, with dA in panels. */
-    final void recurrentGradient(float[] prev, int prevOff, float[] dAPanels, int pOff, Parameters.Tensor wh, int part, int parts) {
-        int i0 = rowStart(part, parts, hidden), i1 = rowEnd(part, parts, hidden);
-        kernels.gemmTNPanels(i1 - i0, hidden, rows(), prev, prevOff + i0, hidden, dAPanels, pOff, params.grad, wh.offset() + i0 * hidden, hidden);
-    }
-
     /**
-     * Step t's rows of dA, columns [j0, j1), also into panels for the weight gradients
-     * (Kernels#gemmTNPanels, k = T·B rows): written by the part that has just computed them, while
-     * they are in its L1, instead of by every thread for itself later.
+     * Step t's rows of dA, columns [j0, j1), also into the panels of Kernels#gemmTNPanels (k = T·B
+     * rows) for the weight gradients: written by the part that has just computed them, while they
+     * are in its L1, instead of by every thread for itself later.
      */
     final void packStepRows(float[] dA, int t, int j0, int j1, float[] panels, int pOff) {
-        int w = kernels.panelWidth(), bs = tape.batchSize, k = rows();
-        for (int q0 = j0; q0 < j1; q0 += w) {
-            int width = Math.min(w, hidden - q0), panel = pOff + q0 * k;
-            for (int b = 0; b < bs; b++) {
-                int r = t * bs + b;
-                System.arraycopy(dA, r * hidden + q0, panels, panel + r * width, width);
-            }
-        }
-    }
-
-    /** dW_hg += Σ_t P_tᵀ dA_t with P = the previous states (or R ⊙ H for the GRU's candidate), this part's rows of dW. */
-    final void recurrentGradient(float[] prev, int prevOff, float[] dA, Parameters.Tensor wh, int part, int parts) {
-        int i0 = rowStart(part, parts, hidden), i1 = rowEnd(part, parts, hidden);
-        kernels.gemmTN(i1 - i0, hidden, rows(), prev, prevOff + i0, hidden, dA, 0, hidden, params.grad, wh.offset() + i0 * hidden, hidden);
-    }
-
-    private static final int TILE = 16;
-
-    // ------------------------------------------------------------------ packed panels
-
-    /*
-     * A step's products read, for the 64 columns a part owns, a (H, 64) block of each of G weights. In
-     * place such a block is 256 bytes of each 2 KB row (H = 512): rows a power of two apart, so the
-     * 512 rows of a block fall on an eighth of the L2's sets, and the blocks of one thread's four parts
-     * and four gates overflow those sets' 16 ways while most of the cache stays empty. Packed, each
-     * block of each weight is one contiguous (H, w) panel, read front to back:
-     *   W_g[p, jb + u] at jb·G·H + g·H·w + p·w + u,  w = min(64, H − jb), jb a multiple of 64.
-     * The packed backward weights hold W_gᵀ the same way: W_g[jb + u, p] at that place. A panel is
-     * made by the part that reads it, so it is made in the L2 of the core that will use it. The sums
-     * are the kernels' own, so nothing changes but where the numbers are read from.
-     */
-
-    /** Offset of gate g's panel of the block at column jb, in panels of G weights. */
-    final int panel(int gates, int g, int jb) {
-        return jb * gates * hidden + g * hidden * panelWidth(jb);
-    }
-
-    /** Width, and leading dimension, of the panels of the block at column jb. */
-    final int panelWidth(int jb) {
-        return Math.min(ALIGN, hidden - jb);
-    }
-
-    /** Columns [j0, j1) of each (H, H) weight in w into panels in dst. */
-    final void packColumns(Parameters.Tensor[] w, float[] dst, int j0, int j1) {
-        float[] d = params.data;
-        for (int jb = j0; jb < j1; jb += ALIGN) {
-            int wd = panelWidth(jb);
-            for (int g = 0; g < w.length; g++) {
-                int src = w[g].offset() + jb, out = panel(w.length, g, jb);
-                for (int p = 0; p < hidden; p++) System.arraycopy(d, src + p * hidden, dst, out + p * wd, wd);
-            }
-        }
-    }
-
-    /**
-     * Rows [j0, j1) of each (H, H) weight in w, transposed, into panels in dst: the backward
-     * products' W_gᵀ. In 16 × 16 tiles: a tile's 16 source lines and 16 destination lines (64 bytes
-     * each, whole cache lines) stay in L1, where a whole column of W (rows 2 KB apart) would miss on
-     * every element (a plain transpose, H = 512, one core: 195 µs tiled against 240 with 8-row strips).
-     */
-    final void packTransposed(Parameters.Tensor[] w, float[] dst, int j0, int j1) {
-        float[] d = params.data;
-        for (int jb = j0; jb < j1; jb += ALIGN) {
-            int wd = panelWidth(jb);
-            for (int g = 0; g < w.length; g++) {
-                int off = w[g].offset(), out = panel(w.length, g, jb);
-                for (int p0 = 0; p0 < hidden; p0 += TILE) {
-                    int p1 = Math.min(p0 + TILE, hidden);
-                    for (int u0 = 0; u0 < wd; u0 += TILE) {
-                        int u1 = Math.min(u0 + TILE, wd);
-                        for (int p = p0; p < p1; p++) {
-                            for (int u = u0; u < u1; u++) dst[out + p * wd + u] = d[off + (jb + u) * hidden + p];
-                        }
-                    }
-                }
-            }
-        }
+        int bs = pass.tape().batchSize;
+        Kernels.packPanels(rows(), hidden, kernels.panelWidth(), dA, 0, hidden, t * bs, (t + 1) * bs, j0, j1, panels, pOff);
     }
 
     /** σ(x) = (1 + tanh(x/2)) / 2 in place, on the kernels' tanh, in one pass. */
@@ -428,11 +382,13 @@ abstract class RecurrentLayer {
      * this layer's h to dH of that step, columns [j0, j1); at other steps, or with none, nothing.
      */
     final void addFinalStateGradient(int t, int j0, int j1) {
+        LayerTape tape = pass.tape();
+        float[] dStateOut = pass.dStateOut();
         if (t != tape.numSteps - 1 || dStateOut == null) return;
-        int blk = t * tape.batchSize * hidden;
+        int blk = t * tape.batchSize * hidden, at = pass.hAt();
         for (int b = 0; b < tape.batchSize; b++) {
             int row = b * hidden;
-            for (int j = j0; j < j1; j++) tape.dH[blk + row + j] += dStateOut[hInState + row + j];
+            for (int j = j0; j < j1; j++) tape.dH[blk + row + j] += dStateOut[at + row + j];
         }
     }
 
@@ -441,6 +397,8 @@ abstract class RecurrentLayer {
      * of step t−1, or at t = 0 into the initial state's gradient when one is wanted.
      */
     final void passStateGradient(float[] dPrev, int t, int j0, int j1) {
+        LayerTape tape = pass.tape();
+        float[] dStateIn = pass.dStateIn();
         int bs = tape.batchSize;
         for (int b = 0; b < bs; b++) {
             int s = b * hidden;
@@ -448,7 +406,7 @@ abstract class RecurrentLayer {
                 int row = (t - 1) * bs * hidden + s;
                 for (int j = j0; j < j1; j++) tape.dH[row + j] += dPrev[s + j];
             } else if (dStateIn != null) {
-                System.arraycopy(dPrev, s + j0, dStateIn, hInState + s + j0, j1 - j0);
+                System.arraycopy(dPrev, s + j0, dStateIn, pass.hAt() + s + j0, j1 - j0);
             }
         }
     }

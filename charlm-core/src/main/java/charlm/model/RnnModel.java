@@ -16,7 +16,7 @@ import java.util.Arrays;
  * <p>Parameter names are the book's: W_xh, W_hh, b_h, W_hq, b_q for one RNN layer (so the chapter's
  * and the reference's checkpoints load as they are), the gates' W_x*, W_h*, b_* for GRU and LSTM,
  * W_embed for an embedding, and "l0.", "l1.", ... before a layer's names when there are several.
- * Nothing here allocates after the tape is made.
+ * Nothing here allocates after a tape's first forward and backward call.
  */
 public final class RnnModel {
     public final ModelConfig config;
@@ -129,8 +129,7 @@ public final class RnnModel {
         this.tape = tape;
         if (wEmbed != null) workers.run(gatherEmbeddingsTask);
         for (int l = 0; l < layers.length; l++) {
-            connect(l, tape, state);
-            layers[l].forward();
+            layers[l].forward(pass(l, state, null, null));
             if (dropping()) {
                 dropLayer = l;
                 workers.run(dropTask);
@@ -145,30 +144,34 @@ public final class RnnModel {
     }
 
     /**
-     * Connects layer l to this call: its tape, its input (tokens, the embeddings, or the outputs of
-     * the layer below, with their gradient), where its h and c sit in the state arrays, and whether
-     * the tape is a training one.
+     * Layer l's share of the call in progress over this.tape: its tape, its input (tokens, the
+     * embeddings, or the outputs of the layer below, with their gradient), and where its h and c sit
+     * in the state arrays given (state for a forward pass, the state gradients for a backward one).
+     * Kept on the tape and made again only when one of those arrays changes, which from one
+     * minibatch (or generated character) to the next they do not: a call allocates nothing.
      */
-    private void connect(int l, Tape tape, float[] state) {
-        RecurrentLayer layer = layers[l];
-        layer.tape = tape.layers[l];
-        layer.training = tape.training;
-        layer.tokens = tape.xT;
+    private RecurrentLayer.Pass pass(int l, float[] state, float[] dStateOut, float[] dStateIn) {
+        float[] x = null, dX = null;
+        int xOff = 0;
         if (l == 0) {
-            layer.xs = wEmbed != null ? tape.emb : null;
-            layer.xsOff = 0;
-            layer.dxs = wEmbed != null ? tape.dEmb : null;
+            if (wEmbed != null) {
+                x = tape.emb;
+                dX = tape.dEmb;
+            }
         } else {
             RecurrentLayer.LayerTape below = tape.layers[l - 1];
-            boolean dropped = tape.training && tape.dropout > 0;
-            layer.xs = dropped ? tape.dropped[l - 1] : below.hAll;
-            layer.xsOff = dropped ? 0 : below.h(0, hidden); // outputs h_0 .. h_{T−1}
-            layer.dxs = below.dH;                            // times the mask afterwards, when dropped
+            boolean dropped = dropping();
+            x = dropped ? tape.dropped[l - 1] : below.hAll;
+            xOff = dropped ? 0 : below.h(0, hidden); // outputs h_0 .. h_{T−1}
+            dX = below.dH;                           // times the mask afterwards, when dropped
         }
-        layer.state = state;
-        int bh = tape.batchSize * hidden;
-        layer.hInState = l * config.stateSlots() * bh;
-        layer.cInState = layer.hInState + bh;
+        RecurrentLayer.Pass[] kept = state != null ? tape.forwardPasses : tape.backwardPasses;
+        RecurrentLayer.Pass p = kept[l];
+        if (p == null || p.x() != x || p.xOff() != xOff || p.state() != state || p.dStateOut() != dStateOut || p.dStateIn() != dStateIn) {
+            int bh = tape.batchSize * hidden, hAt = l * config.stateSlots() * bh;
+            kept[l] = p = new RecurrentLayer.Pass(tape.layers[l], tape.xT, x, xOff, dX, state, dStateOut, dStateIn, hAt, hAt + bh);
+        }
+        return p;
     }
 
     /**
@@ -287,15 +290,9 @@ public final class RnnModel {
         workers.run(outputBackwardTask);
         if (dStateIn != null) Arrays.fill(dStateIn, 0f);
         for (int l = layers.length - 1; l >= 0; l--) {
-            RecurrentLayer layer = layers[l];
-            connect(l, tape, null);
             if (l > 0) tape.layers[l - 1].clearGradient(); // receives this layer's dX
             if (wEmbed != null && l == 0) Arrays.fill(tape.dEmb, 0f);
-            layer.dStateOut = dStateOut;
-            layer.dStateIn = dStateIn;
-            layer.backward();
-            layer.dStateOut = null;
-            layer.dStateIn = null;
+            layers[l].backward(pass(l, null, dStateOut, dStateIn));
             if (l > 0 && dropping()) { // the layer below's outputs were dropped on their way up
                 dropLayer = l - 1;
                 workers.run(dropGradientTask);

@@ -18,6 +18,7 @@ public final class Tape {
     private final int hidden;    // H
     boolean training;            // whether the last forward pass over this tape was a training one
     final RecurrentLayer.LayerTape[] layers;
+    final RecurrentLayer.Pass[] forwardPasses, backwardPasses; // each layer's last call over this tape (see RnnModel)
     // Dropout on each layer's output (what the layer above, or the output layer, reads): made when first asked for.
     float dropout;               // the probability p of dropping a unit; 0: none
     long dropoutKey;             // this minibatch's masks are a function of it (see RnnModel)
@@ -39,6 +40,8 @@ public final class Tape {
         hidden = c.hiddens();
         layers = new RecurrentLayer.LayerTape[cells.length];
         for (int l = 0; l < cells.length; l++) layers[l] = cells[l].newTape(batchSize, numSteps);
+        forwardPasses = new RecurrentLayer.Pass[cells.length];
+        backwardPasses = new RecurrentLayer.Pass[cells.length];
     }
 
     /**

@@ -1,48 +1,181 @@
 package charlm.train;
 
+import charlm.data.Rng;
+import charlm.data.TokenSequence;
 import charlm.kernels.SoftmaxCrossEntropy;
 import charlm.model.RnnModel;
 import charlm.model.Tape;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * Perplexity of a model on a token stream, the definition shared with the reference's eval:
  * one stream from a zero state, predicting c_{t+1} from c_0..c_t for t = 0..N−2,
  * perplexity = exp(mean negative log-likelihood over the N−1 predictions).
  *
- * <p>The stream is run as one sequence (B = 1) in pieces of {@link #CHUNK} steps, the state carried
- * from piece to piece, so the recurrence sees exactly the stream a step-by-step reader sees. Each
- * piece's input projection and its logits are then one product over its rows instead of a
- * matrix-vector product per token, and a step costs one pass of the workers, not three. Every
- * logit is the same chain of operations either way (the kernels' results do not depend on how the
- * rows are split), and the log-likelihoods are summed in the same order: the perplexity is the
- * step-by-step one to the last bit.
+ * <p>A stream is run in pieces of {@link #CHUNK} steps, the state carried from piece to piece, so the
+ * recurrence sees exactly the stream a step-by-step reader sees. Each piece's input projection and its
+ * logits are then one product over its rows instead of a matrix-vector product per token. Every logit is
+ * the same chain of operations either way, and the log-likelihoods are summed in the same order: the
+ * perplexity of one stream is the step-by-step one to the last bit.
+ *
+ * <p>A long held-out text is scored as several streams at once ({@link Plan}): cut into up to
+ * {@link #STREAMS} contiguous pieces, each from a zero state, run side by side as the rows of one batch
+ * (B pieces cost about what one costs while the products are small), or, with --eval-tokens N, a fixed
+ * sample of windows of it. Every token but the text's first is still predicted once; each piece's first
+ * token is predicted by the piece before it, so only the states at the cuts differ from one stream.
+ * Each piece scores exactly as it would alone (B = 1), to rounding; the sums are taken piece by piece in
+ * order, so the result does not depend on how many rows run at once or on the thread count.
  */
 public final class Evaluator {
     /** Steps per piece: long enough for the output layer to run as a real product, short enough to keep the tape small. */
     static final int CHUNK = 128;
+    /** The most pieces scored side by side. */
+    public static final int STREAMS = 64;
+    /**
+     * The shortest piece a whole text is cut into, in predictions: a text shorter than two of them is one
+     * stream, as before (the book's held-out tenth is scored exactly as it always was), since the cuts cost
+     * the pieces' first tokens their context.
+     */
+    public static final int MIN_PIECE = 1024;
+    /** Predictions per window of a sample (--eval-tokens). */
+    public static final int WINDOW = 1024;
+    /**
+     * The most rows (T·B) of one forward pass: enough for the output layer's product, few enough that the
+     * tape of 64 LSTM streams stays tens of MB, not hundreds (one stream still runs {@link #CHUNK} steps).
+     */
+    static final int MAX_ROWS = 1024;
+    /** The most logits (T·B·V floats) one forward pass keeps: a 65,536-character vocabulary gets shorter steps, not a huge tape. */
+    static final long MAX_LOGITS = 1L << 24;
 
     private Evaluator() {
     }
 
+    /** Perplexity of the whole array as one stream (B = 1): the reference's definition. */
     public static double perplexity(RnnModel model, int[] tokens) {
         if (tokens.length < 2) throw new IllegalArgumentException("need at least 2 tokens to evaluate, got " + tokens.length);
-        int v = model.config.vocabSize();
-        int predictions = tokens.length - 1;
-        float[] state = model.beginState(1);
-        Tape tape = model.newTape(1, Math.min(CHUNK, predictions));
-        int[] x = new int[tape.numSteps];
-        double nll = 0;
-        for (int from = 0; from < predictions; from += CHUNK) {
-            int len = Math.min(CHUNK, predictions - from);
-            if (len != tape.numSteps) { // the last, shorter piece
-                tape = model.newTape(1, len);
-                x = new int[len];
-            }
-            System.arraycopy(tokens, from, x, 0, len);
-            model.forward(tape, x, state, false);
-            float[] logits = tape.logits();
-            for (int t = 0; t < len; t++) nll += SoftmaxCrossEntropy.nll(logits, t * v, v, tokens[from + t + 1]);
+        return perplexity(model, TokenSequence.of(tokens), Plan.whole(tokens.length, 1));
+    }
+
+    /**
+     * What is scored of a held-out text: pieces that each start from a zero state at token from[i] and
+     * predict the next predictions[i] tokens, scored streams at a time, in this order.
+     */
+    public record Plan(long[] from, long[] predictions, int streams, String description) {
+        /** Predictions in all pieces. */
+        public long total() {
+            long n = 0;
+            for (long p : predictions) n += p;
+            return n;
         }
-        return Math.exp(nll / predictions);
+
+        /** The whole text of length tokens, cut into `streams` contiguous pieces as equal as can be. */
+        public static Plan whole(long length, int streams) {
+            if (length < 2) throw new IllegalArgumentException("need at least 2 tokens to evaluate, got " + length);
+            long p = length - 1;
+            int b = (int) Math.max(1, Math.min(streams, p));
+            long[] from = new long[b], predictions = new long[b];
+            for (int i = 0; i < b; i++) from[i] = i * p / b; // i·p stays far below 2^63 for any text a disk holds
+            for (int i = 0; i < b; i++) predictions[i] = (i + 1 < b ? from[i + 1] : p) - from[i];
+            return new Plan(from, predictions, b, b == 1 ? String.format(Locale.ROOT, "all %d predictions, one stream", p)
+                    : String.format(Locale.ROOT, "all %d predictions, %d contiguous pieces at once", p, b));
+        }
+
+        /**
+         * A first piece of this plan for timing: its first group of streams, each cut to about total/streams
+         * predictions but at least one forward pass of {@link #CHUNK} steps, so that the time per prediction is
+         * that of the real scoring's long forward passes, not of a few short ones.
+         */
+        Plan probe(long total) {
+            int b = Math.min(streams, from.length);
+            long each = Math.max(CHUNK, total / b);
+            long[] f = Arrays.copyOf(from, b), n = new long[b];
+            for (int i = 0; i < b; i++) n[i] = Math.min(each, predictions[i]);
+            return new Plan(f, n, b, "probe");
+        }
+    }
+
+    /**
+     * The scoring of a held-out text of length tokens: all of it when maxPredictions is 0 or at least
+     * the text's predictions (cut into contiguous pieces of at least {@link #MIN_PIECE}, at most
+     * {@link #STREAMS} of them); else ceil(maxPredictions / {@link #WINDOW}) windows of {@link #WINDOW}
+     * predictions at non-overlapping places drawn from the seed, the same at every scoring.
+     */
+    public static Plan plan(long length, long maxPredictions, long seed) {
+        long p = length - 1;
+        long windows = maxPredictions <= 0 ? 0 : (maxPredictions + WINDOW - 1) / WINDOW;
+        long slots = p / WINDOW;
+        if (maxPredictions <= 0 || maxPredictions >= p || windows >= slots) {
+            return Plan.whole(length, (int) Math.max(1, Math.min(STREAMS, p / MIN_PIECE)));
+        }
+        // A generator of its own, so that sampling the held-out text draws nothing from the run's.
+        Rng rng = new Rng(seed ^ 0x5ca1ab1e_d15ea5eL);
+        long[] chosen = new long[(int) windows];
+        if (slots <= Integer.MAX_VALUE - 8 && slots <= 64 * windows) {
+            int[] order = new int[(int) slots];
+            for (int s = 0; s < order.length; s++) order[s] = s;
+            rng.shuffle(order, order.length);
+            for (int i = 0; i < chosen.length; i++) chosen[i] = order[i];
+        } else { // few windows in many slots: draw until distinct, without a slot table
+            java.util.HashSet<Long> seen = new java.util.HashSet<>();
+            for (int i = 0; i < chosen.length; ) {
+                long s = Math.floorMod(rng.nextLong(), slots);
+                if (seen.add(s)) chosen[i++] = s;
+            }
+        }
+        Arrays.sort(chosen);
+        long[] from = new long[chosen.length], predictions = new long[chosen.length];
+        for (int i = 0; i < chosen.length; i++) {
+            from[i] = chosen[i] * WINDOW;
+            predictions[i] = WINDOW;
+        }
+        return new Plan(from, predictions, (int) Math.min(STREAMS, windows), String.format(Locale.ROOT,
+                "a sample of %d predictions of %d: %d windows of %d from seed %d", windows * WINDOW, p, windows, WINDOW, seed));
+    }
+
+    /** Perplexity over a plan's pieces of text: exp of the mean negative log-likelihood of all their predictions. */
+    public static double perplexity(RnnModel model, TokenSequence text, Plan plan) {
+        int v = model.config.vocabSize();
+        double nll = 0;
+        int n = plan.from().length;
+        double[] pieceNll = new double[plan.streams()];
+        for (int g = 0; g < n; g += plan.streams()) {
+            int b = Math.min(plan.streams(), n - g);
+            long longest = 0;
+            for (int i = 0; i < b; i++) longest = Math.max(longest, plan.predictions()[g + i]);
+            int chunk = (int) Math.max(1, Math.min(Math.min(Math.min(CHUNK, longest), MAX_ROWS / b), MAX_LOGITS / ((long) b * v)));
+            float[] state = model.beginState(b);
+            Tape tape = model.newTape(b, chunk);
+            int[] x = new int[b * chunk]; // (B, T)
+            int[] y = new int[b * chunk]; // (B, T)
+            Arrays.fill(pieceNll, 0);
+            for (long at = 0; at < longest; at += chunk) {
+                int len = (int) Math.min(chunk, longest - at);
+                if (len != tape.numSteps) { // the last, shorter step of the group
+                    tape = model.newTape(b, len);
+                    x = new int[b * len];
+                    y = new int[b * len];
+                }
+                for (int i = 0; i < b; i++) {
+                    // A piece that has ended reads <unk> until the longest one ends; its logits are not scored.
+                    long left = plan.predictions()[g + i] - at;
+                    int m = (int) Math.max(0, Math.min(len, left));
+                    long from = plan.from()[g + i] + at;
+                    if (m > 0) {
+                        text.copy(from, x, i * len, m);
+                        text.copy(from + 1, y, i * len, m);
+                    }
+                    Arrays.fill(x, i * len + m, (i + 1) * len, 0);
+                    Arrays.fill(y, i * len + m, (i + 1) * len, -1);
+                }
+                model.forward(tape, x, state, false);
+                float[] logits = tape.logits(); // (T, B, V)
+                for (int i = 0; i < b; i++) {
+                    for (int t = 0; t < len && y[i * len + t] >= 0; t++) pieceNll[i] += SoftmaxCrossEntropy.nll(logits, (t * b + i) * v, v, y[i * len + t]);
+                }
+            }
+            for (int i = 0; i < b; i++) nll += pieceNll[i];
+        }
+        return Math.exp(nll / plan.total());
     }
 }

@@ -2,13 +2,13 @@ package charlm.train;
 
 import charlm.CharlmException;
 import charlm.data.Rng;
+import charlm.data.TokenSequence;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import charlm.model.RnnModel;
 import charlm.settings.Settings;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -26,7 +26,7 @@ public final class LocalSgd {
     }
 
     /** What every engine needs: the run's settings, the vocabulary's size and the training stream to shard. */
-    public record Job(Settings settings, int vocabSize, int[] train) {
+    public record Job(Settings settings, int vocabSize, TokenSequence train) {
         public int workers() {
             return settings.get(TrainingSettings.WORKERS);
         }
@@ -64,22 +64,24 @@ public final class LocalSgd {
     }
 
     /**
-     * Worker k's shard: tokens [k·n/N, (k+1)·n/N) of the training stream, the one place the text is cut.
-     * Refused (one line) when a shard cannot hold one minibatch of its B/N streams.
+     * Worker k's shard: tokens [k·n/N, (k+1)·n/N) of the training stream (a view: nothing is copied, and
+     * of a mapped token cache only the shard's pages are read), the one place the text is cut. Refused (one
+     * line) when a shard cannot hold one minibatch of its B/N streams.
      */
-    public static int[] shard(Job job, int worker) {
-        int n = job.train().length, workers = job.workers();
+    public static TokenSequence shard(Job job, int worker) {
+        long n = job.train().length();
+        int workers = job.workers();
         checkShards(job);
-        return Arrays.copyOfRange(job.train(), (int) ((long) n * worker / workers), (int) ((long) n * (worker + 1) / workers));
+        return job.train().slice(n * worker / workers, n * (worker + 1) / workers);
     }
 
     /** Refuses (one line) a text too short for every worker to have a minibatch of its B/N streams (as a sampler needs). */
     public static void checkShards(Job job) {
         Settings s = job.settings();
         int workers = job.workers(), streams = s.get(TrainingSettings.BATCH_SIZE) / workers, t = s.get(TrainingSettings.NUM_STEPS);
-        long need = (long) streams * t + t + 1, smallest = job.train().length / workers;
+        long need = (long) streams * t + t + 1, smallest = job.train().length() / workers;
         if (smallest < need) {
-            throw new CharlmException("--workers " + workers + " cuts the " + job.train().length + " training tokens into shards of " + smallest
+            throw new CharlmException("--workers " + workers + " cuts the " + job.train().length() + " training tokens into shards of " + smallest
                     + ", too short for one minibatch of " + streams + " streams x " + t + " steps (needs " + need + "); use fewer workers "
                     + "or more text (--max-tokens 0 for all of it)");
         }
@@ -114,7 +116,7 @@ public final class LocalSgd {
         RnnModel model = new RnnModel(TrainingSettings.modelConfig(s, job.vocabSize()), kernels, threads);
         float[] x = model.params.data;
         System.arraycopy(params, 0, x, 0, x.length);
-        int[] shard = shard(job, worker);
+        TokenSequence shard = shard(job, worker);
         Trainer trainer = state == null
                 ? new Trainer(model, s, shard, null, workerRng(s.get(TrainingSettings.SEED), worker))
                 : Trainer.resume(model, s, shard, null, state);

@@ -4,6 +4,7 @@ import charlm.CharlmException;
 import charlm.data.Minibatch;
 import charlm.data.Rng;
 import charlm.data.Sampler;
+import charlm.data.TokenSequence;
 import charlm.kernels.ArrayPasses;
 import charlm.model.RnnModel;
 import charlm.model.Tape;
@@ -52,7 +53,8 @@ public final class Trainer {
     private final boolean detach;
     private final double dropout;
     private final Sampler sampler;
-    private final int[] validation;
+    private final TokenSequence validation;
+    private final Evaluator.Plan heldOut;   // what of the held-out text each scoring reads (--eval-tokens)
     private final Rng rng;
     private final Minibatch batch;
     private final float[] state;             // (layers, slots, B, H) carried across minibatches
@@ -95,6 +97,11 @@ public final class Trainer {
      * @param rng        the run's generator, already used for initialisation
      */
     public Trainer(RnnModel model, Settings settings, int[] tokens, int[] validation, Rng rng) {
+        this(model, settings, TokenSequence.of(tokens), validation == null ? null : TokenSequence.of(validation), rng);
+    }
+
+    /** As above, over token sequences of any length (a mapped token cache, views of one). */
+    public Trainer(RnnModel model, Settings settings, TokenSequence tokens, TokenSequence validation, Rng rng) {
         this(model, settings, tokens, validation, rng, null);
     }
 
@@ -102,7 +109,7 @@ public final class Trainer {
      * A run whose steps are rounds of local SGD on rounds (settings with --workers N above 1); tokens is the
      * whole training stream, which the engine shards.
      */
-    public Trainer(RnnModel model, Settings settings, int[] tokens, int[] validation, Rng rng, LocalSgd.Engine rounds) {
+    public Trainer(RnnModel model, Settings settings, TokenSequence tokens, TokenSequence validation, Rng rng, LocalSgd.Engine rounds) {
         TrainingSettings.validate(settings);
         int workers = settings.get(TrainingSettings.WORKERS);
         if ((rounds != null) != (workers > 1)) throw new IllegalArgumentException("an engine of rounds goes with --workers 2 or more, and only then");
@@ -122,6 +129,8 @@ public final class Trainer {
                 ? Sampler.random(tokens, batchSize, numSteps)
                 : Sampler.sequential(tokens, batchSize, numSteps);
         this.validation = validation;
+        this.heldOut = validation == null ? null
+                : Evaluator.plan(validation.length(), settings.get(TrainingSettings.EVAL_TOKENS), settings.get(TrainingSettings.SEED));
         this.rng = rng;
         this.batch = new Minibatch(batchSize, numSteps);
         this.state = model.beginState(batchSize);
@@ -137,7 +146,7 @@ public final class Trainer {
                 : new OuterStep(settings.get(TrainingSettings.OUTER_OPTIMIZER), settings.get(TrainingSettings.OUTER_MOMENTUM), model.params.size());
         this.schedule = Schedules.create(settings);
         // The schedule's horizon in steps: --max-steps, else the epochs at the nominal minibatches per epoch.
-        long perEpoch = Math.max(1, (tokens.length - 1L) / batchSize / numSteps);
+        long perEpoch = Math.max(1, (tokens.length() - 1L) / batchSize / numSteps);
         this.horizonPerEpoch = perEpoch;
         this.horizon = maxSteps > 0 ? maxSteps : epochs * perEpoch;
         this.uniformLoss = Math.log(model.config.vocabSize());
@@ -265,14 +274,14 @@ public final class Trainer {
      */
     private double expectedEvaluationSeconds() {
         if (validation == null) return 0;
-        int[] sample = Arrays.copyOf(validation, Math.max(2, Math.min(validation.length, 1_000)));
+        Evaluator.Plan probe = heldOut.probe(1_000);
         double perToken = Double.POSITIVE_INFINITY;
         for (int round = 0; round < 3; round++) {
             long t0 = System.nanoTime();
-            Evaluator.perplexity(model, sample);
-            perToken = Math.min(perToken, (System.nanoTime() - t0) / 1e9 / sample.length);
+            Evaluator.perplexity(model, validation, probe);
+            perToken = Math.min(perToken, (System.nanoTime() - t0) / 1e9 / probe.total());
         }
-        return EVALUATION_MARGIN * perToken * validation.length;
+        return EVALUATION_MARGIN * perToken * heldOut.total();
     }
 
     /**
@@ -317,6 +326,11 @@ public final class Trainer {
         return lastEvaluationStep == step;
     }
 
+    /** What each scoring of the held-out text reads, in words (null without one). */
+    public String heldOutDescription() {
+        return heldOut == null ? null : heldOut.description();
+    }
+
     /** Scores the held-out text now (a run stopped inside an epoch), as --eval-every would. */
     public void evaluateNow(TrainingListener listener) {
         if (validation == null) throw new IllegalStateException("no held-out text");
@@ -326,7 +340,7 @@ public final class Trainer {
     private void evaluate(TrainingListener listener, double lr) {
         listener.onEvaluationStart();
         long t0 = System.nanoTime();
-        double val = Evaluator.perplexity(model, validation);
+        double val = Evaluator.perplexity(model, validation, heldOut);
         boolean best = val < bestValidation;
         if (best) {
             bestValidation = val;
@@ -344,7 +358,7 @@ public final class Trainer {
         // Before an epoch has begun (a run stopped before its first minibatch) no part of one is done.
         double epochs = batchesInEpoch == 0 ? epochsDone : epochsDone + (double) batchInEpoch / batchesInEpoch;
         listener.onEvaluation(new Evaluation(step, epochs, (long) step * batchSize * numSteps,
-                trainLoss, lr, val, best, seconds));
+                trainLoss, lr, val, best, seconds, heldOut.total()));
     }
 
     /** Minibatch k of the epoch: forward, loss, backward, clip, step, clear; returns its mean loss. */
@@ -495,12 +509,13 @@ public final class Trainer {
      * continues with, and the saved state, whose generator, step, epoch position, carried state and
      * optimizer moments the trainer takes over. Continues bit for bit as if the run had never stopped.
      */
-    public static Trainer resume(RnnModel model, Settings settings, int[] tokens, int[] validation, TrainerState saved) {
+    public static Trainer resume(RnnModel model, Settings settings, TokenSequence tokens, TokenSequence validation, TrainerState saved) {
         return resume(model, settings, tokens, validation, saved, null);
     }
 
     /** The same for a run of local SGD, whose rounds continue on rounds with each worker's saved state. */
-    public static Trainer resume(RnnModel model, Settings settings, int[] tokens, int[] validation, TrainerState saved, LocalSgd.Engine rounds) {
+    public static Trainer resume(RnnModel model, Settings settings, TokenSequence tokens, TokenSequence validation, TrainerState saved,
+                                 LocalSgd.Engine rounds) {
         Trainer t = new Trainer(model, settings, tokens, validation, Rng.fromState(saved.rng()), rounds);
         t.restore(saved);
         return t;

@@ -59,6 +59,18 @@ public final class TrainingSettings {
             .check(v -> v >= 0 && v < 1, "a fraction in [0, 1)")
             .help("Hold out the last fraction F of the token stream; its perplexity is reported each epoch."));
 
+    public static final Setting<Integer> MAX_VOCAB = declare(Setting.of("max-vocab", Scope.DATA, ValueType.INTEGER, 0).label("K")
+            .check(v -> v == 0 || v >= 2 && v <= charlm.data.TokenCache.MAX_VOCAB, "0 (no limit) or a whole number from 2 (<unk> and one character) to "
+                    + charlm.data.TokenCache.MAX_VOCAB)
+            .help("Keep at most K tokens in the vocabulary, <unk> included: the rarest characters become <unk> (the run says how much of "
+                    + "the text that touches). 0 = every character of the text."));
+
+    public static final Setting<Path> TOKEN_CACHE = declare(Setting.of("token-cache", Scope.DATA, ValueType.PATH, (Path) null).label("DIR")
+            .expected("a folder name")
+            .help("Tokenise the text once into a cache file in DIR (1 or 2 bytes a token) and map it at every start, instead of holding "
+                    + "its tokens in memory. A text over " + (charlm.data.TokenCache.USE_ABOVE_BYTES >> 20) + " MB always is, beside the text unless DIR is given; "
+                    + "a text that changes is tokenised again."));
+
     // ---------------------------------------------------------------- model
 
     public static final Setting<String> CELL = declare(Setting.of("cell", Scope.MODEL, ValueType.oneOf(TrainingSettings::cellNames), "rnn")
@@ -238,6 +250,12 @@ public final class TrainingSettings {
             .help("Also score the held-out text every N minibatches (it is scored at each epoch's end anyway); each score is a row "
                     + "of steps.csv, and the best so far is kept as best.safetensors."));
 
+    public static final Setting<Long> EVAL_TOKENS = declare(Setting.of("eval-tokens", Scope.RUN, ValueType.LONG, 0L).label("N")
+            .check(v -> v >= 0, "0 (all of the held-out text) or a positive whole number")
+            .help("Score a fixed sample of about N predictions of the held-out text (windows of " + Evaluator.WINDOW + ", placed by --seed, "
+                    + "the same at every scoring) instead of all of it; 0 or more than it holds = all of it. Either way up to "
+                    + Evaluator.STREAMS + " pieces are scored at once, each from a zero state."));
+
     public static final Setting<Integer> PATIENCE = declare(Setting.of("patience", Scope.RUN, ValueType.INTEGER, 0).label("K")
             .check(v -> v >= 0, "0 (never stop early) or a positive whole number")
             .help("Stop after K held-out scores in a row without a new best (needs --val-fraction)."));
@@ -322,6 +340,7 @@ public final class TrainingSettings {
         if (s.get(VAL_FRACTION) == 0) {
             if (s.get(PATIENCE) > 0) throw new CharlmException("--patience needs a held-out split to watch; add --val-fraction F (e.g. 0.1)");
             if (s.get(EVAL_EVERY) > 0) throw new CharlmException("--eval-every needs a held-out split to score; add --val-fraction F (e.g. 0.1)");
+            if (s.get(EVAL_TOKENS) > 0) throw new CharlmException("--eval-tokens samples the held-out split, and there is none; add --val-fraction F (e.g. 0.01)");
         }
         return s;
     }

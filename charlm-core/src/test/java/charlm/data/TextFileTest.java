@@ -150,16 +150,17 @@ class TextFileTest {
 
     @Test
     void aHugeFileIsReadOnlyAsFarAsTheTokensKept() throws IOException {
-        // 3 GB, mostly a sparse run of zero bytes: more than one byte[] or String can hold
-        Path f = write("huge.txt", TEXT);
+        // 3 GB: 128 KiB of text, then a sparse run of zero bytes (binary, refused if it were read), more than one byte[] or String can hold
+        Path f = write("huge.txt", TEXT.repeat((128 << 10) / TEXT.length() + 1));
         try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
             raf.setLength(3L << 30);
         }
         Vocab vocab = Corpus.load(write("small.txt", TEXT), Tokenizer.CHARS, 0).vocab();
         Corpus.Encoded e = Corpus.encodeCounting(f, Tokenizer.CHARS, vocab, 1000);
         assertThat(e.tokens()).hasSize(1000);
-        assertThat(e.unknown()).isEqualTo(1000 - TEXT.length()); // the zero bytes: U+0000, unknown
-        assertThat(e.unknownSummary(3)).isEqualTo("\"\\u0000\" " + (1000 - TEXT.length()));
+        assertThat(e.unknown()).isZero();
+        assertThatThrownBy(() -> Corpus.encodeCounting(f, Tokenizer.CHARS, vocab, 0)).isInstanceOf(CharlmException.class)
+                .hasMessageContaining("looks binary").hasMessageContaining("NUL byte at offset " + Files.size(write("t.txt", TEXT.repeat((128 << 10) / TEXT.length() + 1))));
     }
 
     @Test

@@ -12,8 +12,8 @@ import java.nio.charset.StandardCharsets;
  * of the input's size (an allocation sized by a number read from the input shows up as a failure
  * even when the heap could have held it).
  *
- * <p>The fuzz tests (SafetensorsFuzzTest, JsonFuzzTest, CheckpointLoadFuzzTest) replay their
- * committed inputs with the other tests; in {@code mvn verify} the first two then also fuzz for a
+ * <p>The fuzz tests (SafetensorsFuzzTest, JsonFuzzTest, CheckpointLoadFuzzTest, TokenCacheHeaderFuzzTest) replay their
+ * committed inputs with the other tests; in {@code mvn verify} the first two and the last then also fuzz for a
  * short budget (the fuzz-budget execution in charlm-core/pom.xml; -Dcharlm.fuzz.skipBudget=true
  * skips it). A long run is done by hand, one target per run, from the repository root, for example
  * for 30 minutes:

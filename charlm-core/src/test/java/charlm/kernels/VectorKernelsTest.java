@@ -352,7 +352,8 @@ class VectorKernelsTest {
     }
 
     /**
-     * gemmTNPanels on B packed into panels (in two column ranges, as two threads would) is gemmTN
+     * gemmTNPanels on B packed into panels (in two column ranges, as two threads would, the second in
+     * two blocks of rows, as the model packs a step's rows at a time) is gemmTN
      * bit for bit, on each kernel set: the same chains, only B read from elsewhere. Shapes with
      * narrow last panels, leftover rows, short k, and C inside a wider matrix.
      */
@@ -367,8 +368,9 @@ class VectorKernelsTest {
             assertThat(64 % w).as("%s panel width divides 64", kern.name()).isZero();
             float[] panels = new float[3 + k * n];
             int split = Math.min(n, w * ((n / w + 1) / 2));
-            Kernels.packPanels(k, n, w, b, 1, ldb, 0, split, panels, 3);
-            Kernels.packPanels(k, n, w, b, 1, ldb, split, n, panels, 3);
+            Kernels.packPanels(k, n, w, b, 1, ldb, 0, k, 0, split, panels, 3);
+            Kernels.packPanels(k, n, w, b, 1, ldb, 0, k / 2, split, n, panels, 3);
+            Kernels.packPanels(k, n, w, b, 1, ldb, k / 2, k, split, n, panels, 3);
             float[] want = c0.clone(), got = c0.clone();
             kern.gemmTN(m, n, k, a, 2, lda, b, 1, ldb, want, 4, ldc);
             kern.gemmTNPanels(m, n, k, a, 2, lda, panels, 3, got, 4, ldc);

@@ -10,8 +10,10 @@ import java.util.Arrays;
  *   F_t = σ(X_t W_xf + H_{t−1} W_hf + b_f)
  *   H̃_t = tanh(X_t W_xh + (F_t ⊙ H_{t−1}) W_hh + b_h)
  *   H_t = (1 − F_t) ⊙ H_{t−1} + F_t ⊙ H̃_t
- * Its backward products multiply by W_hᵀ with the NT kernel instead of keeping transposes: simpler,
- * and it shows a cell need not use every piece the built-in ones share.
+ * Its recurrent products are the built-in cells' own ({@link RecurrentWeights}: panels, serpentine
+ * order, transposes, dW), so what is left here is the equations, one phase per barrier. Its
+ * elementwise backward is written out in its phases rather than as a Kernels method (as the
+ * built-in cells' are), since a cell outside charlm cannot add to Kernels; those loops stay scalar.
  *
  * <p>{@link #register} puts it in {@link Cells} and its double-precision step, {@link #oracleStep},
  * in {@link DoubleNet#STEPS}.
@@ -25,7 +27,8 @@ final class MinimalGatedLayer extends RecurrentLayer {
         DoubleNet.STEPS.put(TYPE.name(), MinimalGatedLayer::oracleStep);
     }
 
-    private final Parameters.Tensor wXf, wHf, bF, wXh, wHh, bH;
+    private final Parameters.Tensor wXf, bF, wXh, bH;
+    private final RecurrentWeights gate, candidate; // {W_hf} reads H_{t−1}; {W_hh} reads F_t ⊙ H_{t−1}
 
     private final StepTask gateTask = new StepTask(phase("forward step: gate"), this::gate);
     private final StepTask candidateTask = new StepTask(phase("forward step: candidate"), this::candidate);
@@ -37,17 +40,19 @@ final class MinimalGatedLayer extends RecurrentLayer {
     MinimalGatedLayer(Setup s, Parameters.Builder b) {
         super(s);
         wXf = b.add(prefix + "W_xf", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
-        wHf = b.add(prefix + "W_hf", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        gate = recurrentWeights(b.add(prefix + "W_hf", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden));
         bF = b.add(prefix + "b_f", Parameters.Role.BIAS, hidden);
         wXh = b.add(prefix + "W_xh", Parameters.Role.INPUT_WEIGHT, inputs, hidden);
-        wHh = b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden);
+        candidate = recurrentWeights(b.add(prefix + "W_hh", Parameters.Role.RECURRENT_WEIGHT, hidden, hidden));
         bH = b.add(prefix + "b_h", Parameters.Role.BIAS, hidden);
     }
 
     static final class MguTape extends LayerTape {
         final float[] f, hc, fh;    // (T, B, H): F after σ, H̃ after tanh, F ⊙ H_{t−1}
         final float[] dAf, dAh;     // (T, B, H)
+        final float[] dAP;          // (2, T·B, H): dA_f, dA_h in column panels, for dW
         final float[] dPrev, dFH;   // (B, H) per-step scratch
+        final float[][] fs, hcs, dAfs, dAhs; // {f}, {hc}, {dAf}, {dAh}: the products' outputs and inputs
 
         MguTape(int batchSize, int numSteps, int hidden) {
             super(batchSize, numSteps, hidden);
@@ -57,8 +62,13 @@ final class MinimalGatedLayer extends RecurrentLayer {
             fh = new float[n];
             dAf = new float[n];
             dAh = new float[n];
+            dAP = new float[2 * n];
             dPrev = new float[batchSize * hidden];
             dFH = new float[batchSize * hidden];
+            fs = new float[][] {f};
+            hcs = new float[][] {hc};
+            dAfs = new float[][] {dAf};
+            dAhs = new float[][] {dAh};
         }
     }
 
@@ -69,7 +79,7 @@ final class MinimalGatedLayer extends RecurrentLayer {
 
     @Override
     void projectInputs(int part, int parts) {
-        MguTape tp = (MguTape) tape;
+        MguTape tp = (MguTape) pass.tape();
         int r0 = rowStart(part, parts, rows()), r1 = rowEnd(part, parts, rows());
         project(tp.f, 0, wXf, bF, r0, r1);
         project(tp.hc, 0, wXh, bH, r0, r1);
@@ -81,12 +91,12 @@ final class MinimalGatedLayer extends RecurrentLayer {
         runAt(candidateTask, t);
     }
 
-    /** F_t and F_t ⊙ H_{t−1}, this part's columns. */
-    private void gate(int t, int part, int parts) {
-        MguTape tp = (MguTape) tape;
-        int bs = tp.batchSize, j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+    /** F_t and F_t ⊙ H_{t−1}, columns [j0, j1). */
+    private void gate(int t, int j0, int j1) {
+        MguTape tp = (MguTape) pass.tape();
+        int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden, prev = tp.h(t - 1, hidden);
-        kernels.gemmNN(bs, n, hidden, tp.hAll, prev, hidden, params.data, wHf.offset() + j0, hidden, tp.f, blk + j0, hidden);
+        gate.product(t, j0, j1, bs, tp.hAll, prev, tp.fs, blk);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0, hp = prev + b * hidden + j0;
             sigmoid(tp.f, row, n);
@@ -94,12 +104,12 @@ final class MinimalGatedLayer extends RecurrentLayer {
         }
     }
 
-    /** H̃_t and H_t, this part's columns. */
-    private void candidate(int t, int part, int parts) {
-        MguTape tp = (MguTape) tape;
-        int bs = tp.batchSize, j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+    /** H̃_t and H_t, columns [j0, j1). */
+    private void candidate(int t, int j0, int j1) {
+        MguTape tp = (MguTape) pass.tape();
+        int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden, prev = tp.h(t - 1, hidden), out = tp.h(t, hidden);
-        kernels.gemmNN(bs, n, hidden, tp.fh, blk, hidden, params.data, wHh.offset() + j0, hidden, tp.hc, blk + j0, hidden);
+        candidate.product(t, j0, j1, bs, tp.fh, blk, tp.hcs, blk);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0, hp = prev + b * hidden + j0, ho = out + b * hidden + j0;
             kernels.tanh(tp.hc, row, n);
@@ -112,7 +122,7 @@ final class MinimalGatedLayer extends RecurrentLayer {
 
     @Override
     void backward() {
-        for (int t = tape.numSteps - 1; t >= 0; t--) {
+        for (int t = pass.tape().numSteps - 1; t >= 0; t--) {
             runAt(candidateGradientTask, t);
             runAt(gateGradientTask, t);
             runAt(stateGradientTask, t);
@@ -126,9 +136,9 @@ final class MinimalGatedLayer extends RecurrentLayer {
      *   dF   = dH_t ⊙ (H̃_t − H_{t−1})          (kept in dA_f until the path through F_t ⊙ H_{t−1} is added)
      *   dH_{t−1} = dH_t ⊙ (1 − F_t)
      */
-    private void candidateGradient(int t, int part, int parts) {
-        MguTape tp = (MguTape) tape;
-        int bs = tp.batchSize, j0 = columnStart(part, parts), j1 = columnEnd(part, parts);
+    private void candidateGradient(int t, int j0, int j1) {
+        MguTape tp = (MguTape) pass.tape();
+        int bs = tp.batchSize;
         int blk = t * bs * hidden, prev = tp.h(t - 1, hidden);
         addFinalStateGradient(t, j0, j1);
         for (int b = 0; b < bs; b++) {
@@ -140,6 +150,7 @@ final class MinimalGatedLayer extends RecurrentLayer {
                 tp.dPrev[b * hidden + j] = dh * (1f - f);
             }
         }
+        packStepRows(tp.dAh, t, j0, j1, tp.dAP, rows() * hidden);
     }
 
     /**
@@ -147,13 +158,12 @@ final class MinimalGatedLayer extends RecurrentLayer {
      *   dFH = dA_h W_hhᵀ   (the gradient reaching F_t ⊙ H_{t−1})
      *   dA_f = (dF + dFH ⊙ H_{t−1}) ⊙ F_t(1 − F_t),   dH_{t−1} += dFH ⊙ F_t
      */
-    private void gateGradient(int t, int part, int parts) {
-        MguTape tp = (MguTape) tape;
-        int bs = tp.batchSize, j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
+    private void gateGradient(int t, int j0, int j1) {
+        MguTape tp = (MguTape) pass.tape();
+        int bs = tp.batchSize;
         int blk = t * bs * hidden, prev = tp.h(t - 1, hidden);
         for (int b = 0; b < bs; b++) Arrays.fill(tp.dFH, b * hidden + j0, b * hidden + j1, 0f);
-        // W_hh is stored (H, H) row-major: rows j0..j1 of it are columns j0..j1 of W_hhᵀ.
-        kernels.gemmNT(bs, n, hidden, tp.dAh, blk, hidden, params.data, wHh.offset() + j0 * hidden, hidden, tp.dFH, j0, hidden);
+        candidate.transposedProduct(t, j0, j1, bs, tp.dAhs, blk, tp.dFH, 0);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden, hp = prev + b * hidden, s = b * hidden;
             for (int j = j0; j < j1; j++) {
@@ -162,24 +172,24 @@ final class MinimalGatedLayer extends RecurrentLayer {
                 tp.dPrev[s + j] += dfh * f;
             }
         }
+        packStepRows(tp.dAf, t, j0, j1, tp.dAP, 0);
     }
 
     /** Once all of dA_f is known: dH_{t−1} += dA_f W_hfᵀ, then on to step t−1 (or the initial state). */
-    private void stateGradient(int t, int part, int parts) {
-        MguTape tp = (MguTape) tape;
-        int bs = tp.batchSize, j0 = columnStart(part, parts), j1 = columnEnd(part, parts), n = j1 - j0;
-        int blk = t * bs * hidden;
-        kernels.gemmNT(bs, n, hidden, tp.dAf, blk, hidden, params.data, wHf.offset() + j0 * hidden, hidden, tp.dPrev, j0, hidden);
+    private void stateGradient(int t, int j0, int j1) {
+        MguTape tp = (MguTape) pass.tape();
+        gate.transposedProduct(t, j0, j1, tp.batchSize, tp.dAfs, t * tp.batchSize * hidden, tp.dPrev, 0);
         passStateGradient(tp.dPrev, t, j0, j1);
     }
 
     /** Over all steps: dW_hf += H_{t−1}ᵀ dA_f, dW_hh += (F_t ⊙ H_{t−1})ᵀ dA_h, and the input sides. */
     private void weightGradients(int part, int parts) {
-        MguTape tp = (MguTape) tape;
-        recurrentGradient(tp.hAll, 0, tp.dAf, wHf, part, parts);
-        recurrentGradient(tp.fh, 0, tp.dAh, wHh, part, parts);
-        inputGradients(tp.dAf, wXf, bF, part, parts);
-        inputGradients(tp.dAh, wXh, bH, part, parts);
+        MguTape tp = (MguTape) pass.tape();
+        int n = rows() * hidden;
+        gate.gradients(rows(), tp.hAll, 0, tp.dAP, 0, part, parts);
+        candidate.gradients(rows(), tp.fh, 0, tp.dAP, n, part, parts);
+        inputGradients(tp.dAf, tp.dAP, 0, wXf, bF, part, parts);
+        inputGradients(tp.dAh, tp.dAP, n, wXh, bH, part, parts);
     }
 
     /** The same step in double precision, straight from the equations above: the oracle. */

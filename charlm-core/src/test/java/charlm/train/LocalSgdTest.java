@@ -7,6 +7,7 @@ import charlm.CharlmException;
 import charlm.data.Minibatch;
 import charlm.data.Rng;
 import charlm.data.Sampler;
+import charlm.data.TokenSequence;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import charlm.model.Parameters;
@@ -47,8 +48,8 @@ public class LocalSgdTest {
         RnnModel m = new RnnModel(TrainingSettings.modelConfig(s, VOCAB), Kernels.get(), workers);
         Rng rng = new Rng(s.get(TrainingSettings.SEED));
         TrainingSettings.initialize(m, s, rng);
-        try (LocalSgd.Engine e = engine.apply(new LocalSgd.Job(s, VOCAB, tokens))) {
-            new Trainer(m, s, tokens, null, rng, e).run(stats -> { });
+        try (LocalSgd.Engine e = engine.apply(new LocalSgd.Job(s, VOCAB, TokenSequence.of(tokens)))) {
+            new Trainer(m, s, TokenSequence.of(tokens), null, rng, e).run(stats -> { });
         }
         return m;
     }
@@ -57,7 +58,7 @@ public class LocalSgdTest {
     public static RnnModel sideBySide(Settings s, int[] tokens, Workers workers) {
         RnnModel m = new RnnModel(TrainingSettings.modelConfig(s, VOCAB), Kernels.get(), workers);
         TrainingSettings.initialize(m, s, new Rng(s.get(TrainingSettings.SEED)));
-        LocalSgd.Job job = new LocalSgd.Job(s, VOCAB, tokens);
+        LocalSgd.Job job = new LocalSgd.Job(s, VOCAB, TokenSequence.of(tokens));
         int streams = BATCH / WORKERS;
         List<Sampler> samplers = new ArrayList<>();
         for (int k = 0; k < WORKERS; k++) {
@@ -117,7 +118,7 @@ public class LocalSgdTest {
     void aWorkersRoundIsAPureFunctionOfTheParametersAndItsState() {
         // What lets an engine run a lost worker's round again: the same inputs give the same bits.
         Settings s = exactSettings().with(TrainingSettings.SYNC_EVERY, 3).with(TrainingSettings.OPTIMIZER, "adam").with(TrainingSettings.LR, 0.01);
-        LocalSgd.Job job = new LocalSgd.Job(s, VOCAB, tokens());
+        LocalSgd.Job job = new LocalSgd.Job(s, VOCAB, TokenSequence.of(tokens()));
         try (Workers w = new Workers(1)) {
             float[] params = new RnnModel(TrainingSettings.modelConfig(s, VOCAB), Kernels.get(), w).params.data;
             LocalSgd.WorkerResult first = LocalSgd.work(job, 1, params, 3, null, Kernels.get(), w);
@@ -146,7 +147,7 @@ public class LocalSgdTest {
     @Test
     void shardsTooShortForAMinibatchAreRefusedInOneLine() {
         Settings s = exactSettings().with(TrainingSettings.WORKERS, 4);
-        assertThatThrownBy(() -> LocalSgd.checkShards(new LocalSgd.Job(s, VOCAB, new int[40])))
+        assertThatThrownBy(() -> LocalSgd.checkShards(new LocalSgd.Job(s, VOCAB, TokenSequence.of(new int[40]))))
                 .isInstanceOf(CharlmException.class).hasMessageContaining("--workers 4 cuts the 40 training tokens into shards of 10")
                 .hasMessageNotContaining("\n");
         assertThatThrownBy(() -> TrainingSettings.validate(exactSettings().with(TrainingSettings.WORKERS, 3)))

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import charlm.data.Corpus;
 import charlm.data.Rng;
+import charlm.data.TokenSequence;
 import charlm.data.Tokenizer;
 import charlm.io.Checkpoint;
 import charlm.kernels.Kernels;
@@ -66,7 +67,7 @@ class OptimizerSeamTest {
         try (Workers w = new Workers(1)) {
             Checkpoint.Loaded loaded = Checkpoint.load(ckpt, Kernels.get(), w);
             assertThat(loaded.training().optimizer()).containsOnlyKeys("velocity");
-            Trainer t = Trainer.resume(loaded.model(), loaded.settings().with(TrainingSettings.EPOCHS, 4), corpus.tokens(), null, loaded.training());
+            Trainer t = Trainer.resume(loaded.model(), loaded.settings().with(TrainingSettings.EPOCHS, 4), TokenSequence.of(corpus.tokens()), null, loaded.training());
             t.run(s -> assertThat(s.perplexity()).as("epoch %d", s.epoch()).isEqualTo(wholePerplexity[s.epoch() - 1]));
             assertThat(t.epochsDone()).isEqualTo(4);
             assertThat(loaded.model().params.data).containsExactly(whole.params.data);

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import charlm.CharlmException;
 import charlm.data.Corpus;
 import charlm.data.Rng;
+import charlm.data.TokenSequence;
 import charlm.data.Tokenizer;
 import charlm.io.Checkpoint;
 import charlm.kernels.Kernels;
@@ -231,7 +232,7 @@ class TrainingRecipesTest {
         }
         try (Workers w = Workers.serial()) {
             Checkpoint.Loaded loaded = Checkpoint.load(ckpt, Kernels.get(), w);
-            Trainer t = Trainer.resume(loaded.model(), loaded.settings(), train, validation, loaded.training());
+            Trainer t = Trainer.resume(loaded.model(), loaded.settings(), TokenSequence.of(train), TokenSequence.of(validation), loaded.training());
             t.run(recorder(parts, null));
             assertThat(parts).isEqualTo(whole);
             assertThat(Arrays.equals(t.model().params.data, wholeParams)).as("parameters bit for bit").isTrue();

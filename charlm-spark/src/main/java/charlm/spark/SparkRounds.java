@@ -5,6 +5,7 @@ import charlm.io.Json;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import charlm.run.TrainingCluster;
+import charlm.data.TokenSequence;
 import charlm.settings.Settings;
 import charlm.train.LocalSgd;
 import charlm.train.TrainerState;
@@ -59,7 +60,9 @@ public final class SparkRounds implements TrainingCluster {
         } catch (Exception e) {
             throw new CharlmException("cannot start Spark with master " + master + " (" + SparkSweep.firstLine(e) + ")", e);
         }
-        Broadcast<int[]> train = sc.broadcast(job.train());
+        // One array: a text beyond one (a token cache of billions) is refused here in one line; executors reading
+        // their shards from a cache file that every machine reaches is not built yet.
+        Broadcast<int[]> train = sc.broadcast(job.train().toArray());
         String settings = Json.write(job.settings().toJson());
         int vocab = job.vocabSize(), workers = job.workers();
         String fault = System.getProperty(FAULT_PROPERTY);
@@ -155,7 +158,7 @@ public final class SparkRounds implements TrainingCluster {
         public Outcome call(WorkerTask task) {
             if (task.haltFirstAttempt() && TaskContext.get().attemptNumber() == 0) Runtime.getRuntime().halt(137);
             Settings s = TrainingSettings.book().withJson((Map<?, ?>) Json.parse(settingsJson), "the driver's settings");
-            LocalSgd.Job job = new LocalSgd.Job(s, vocab, train.value());
+            LocalSgd.Job job = new LocalSgd.Job(s, vocab, TokenSequence.of(train.value()));
             try (Workers one = new Workers(1)) {
                 return new Outcome(LocalSgd.work(job, task.worker(), start.value(), task.steps(), task.state(), Kernels.get(), one), null, 0);
             } catch (CharlmException e) {
