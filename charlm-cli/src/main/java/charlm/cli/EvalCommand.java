@@ -16,11 +16,13 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
-import java.util.function.Supplier;
+import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -80,15 +82,15 @@ final class EvalCommand implements Callable<Integer> {
     /**
      * The tokens scored, in the model's vocabulary, and the tokens it did not know.
      *
-     * @param unknownCharacters the unknown characters and their counts, for one line
+     * @param unknownCharacters the most frequent unknown characters (at most so many) and their counts, for one line
      */
-    private record Scored(TokenSequence tokens, long unknown, Supplier<String> unknownCharacters) {
-        String unknownSummary() {
-            return unknownCharacters.get();
+    private record Scored(TokenSequence tokens, long unknown, IntFunction<String> unknownCharacters) {
+        String unknownSummary(int max) {
+            return unknownCharacters.apply(max);
         }
 
         static Scored of(Corpus.Encoded text) {
-            return new Scored(TokenSequence.of(text.tokens()), text.unknown(), () -> text.unknownSummary(10));
+            return new Scored(TokenSequence.of(text.tokens()), text.unknown(), text::unknownSummary);
         }
 
         /**
@@ -111,18 +113,16 @@ final class EvalCommand implements Callable<Integer> {
             TokenSequence tokens = c.tokens().first(maxTokens);
             if (same) {
                 long unknown = maxTokens == 0 ? c.unknownTokens() : count(tokens, toModel)[0];
-                return new Scored(tokens, unknown, () -> "characters outside the vocabulary of " + maxVocab + " it was trained with");
+                return new Scored(tokens, unknown, max -> "the characters --max-vocab " + maxVocab + " left out of the model's vocabulary");
             }
             long[] byCachedId = count(tokens, toModel);
-            long unknown = 0;
-            StringBuilder which = new StringBuilder();
+            Map<Integer, Long> unknownCharacters = new LinkedHashMap<>();
             for (int j = 0; j < toModel.length; j++) {
-                if (toModel[j] != 0 || byCachedId[j + 1] == 0) continue;
-                unknown += byCachedId[j + 1];
-                if (which.length() > 0) which.append(", ");
-                which.append(Vocab.shown(cachedTokens.get(j))).append(' ').append(byCachedId[j + 1]);
+                if (toModel[j] == 0 && byCachedId[j + 1] > 0) unknownCharacters.put(cachedTokens.get(j).codePointAt(0), byCachedId[j + 1]);
             }
-            return new Scored(new Remapped(tokens, toModel), unknown, which::toString);
+            // Worded as the int[] path words them (Corpus.Encoded's summary), from the counts of this pass.
+            Corpus.Encoded counted = new Corpus.Encoded(new int[0], byCachedId[0], unknownCharacters);
+            return new Scored(new Remapped(tokens, toModel), byCachedId[0], counted::unknownSummary);
         }
 
         /** Each cached id's id in the model's vocabulary (0, <unk>, where it has none). */
@@ -191,7 +191,7 @@ final class EvalCommand implements Callable<Integer> {
             if (n < 2) throw new CharlmException(file + " has " + n + " token; evaluation needs at least 2");
             if (text.unknown() == n) {
                 throw new CharlmException(file + ": none of its " + n + " tokens is in the model's vocabulary (the model has never seen "
-                        + text.unknownSummary() + "); evaluate it on text in the alphabet it was trained on");
+                        + text.unknownSummary(5) + "); evaluate it on text in the alphabet it was trained on");
             }
             Evaluator.Plan plan = Evaluator.plan(n, sample, placed);
             double ppl = Evaluator.perplexity(loaded.model(), text.tokens(), plan);
@@ -199,7 +199,7 @@ final class EvalCommand implements Callable<Integer> {
             out.println(text.unknown() == 0
                     ? String.format(Locale.ROOT, "tokens %d, all in the model's vocabulary", n)
                     : String.format(Locale.ROOT, "tokens %d, unknown %d (%.2f%%), scored as <unk>: %s", n, text.unknown(),
-                            100.0 * text.unknown() / n, text.unknownSummary()));
+                            100.0 * text.unknown() / n, text.unknownSummary(10)));
             out.println(String.format(Locale.ROOT, "perplexity %.6f", ppl));
         }
         return 0;

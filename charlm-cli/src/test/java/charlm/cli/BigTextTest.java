@@ -107,7 +107,14 @@ class BigTextTest {
                 List<String> lines = mapped.outLines();
                 assertThat(lines.get(lines.size() - 1)).as(model + " on " + data).isEqualTo(memory.get(memory.size() - 1));
                 assertThat(lines.get(lines.size() - 3)).isEqualTo(memory.get(0)); // what was scored
-                assertThat(lines.get(lines.size() - 2).split(",")[0]).isEqualTo(memory.get(1).split(",")[0]); // tokens and unknown
+                String unknown = lines.get(lines.size() - 2);
+                if (model == cut && data == text) {
+                    // The model's own cache holds <unk> where --max-vocab cut, not which characters were cut: the count is the same.
+                    assertThat(unknown).endsWith("the characters --max-vocab 20 left out of the model's vocabulary")
+                            .startsWith(memory.get(1).substring(0, memory.get(1).indexOf(": ")));
+                } else {
+                    assertThat(unknown).isEqualTo(memory.get(1)); // tokens, and the unknown ones with their characters
+                }
             }
         }
     }
