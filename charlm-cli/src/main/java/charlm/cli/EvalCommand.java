@@ -37,7 +37,7 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Perplexity of a model on a text: the tokens fed as one stream from a zero state, predicting each next token; "
                 + "exp of the mean negative log-likelihood. A text of more than " + 2 * Evaluator.MIN_PIECE + " tokens is cut into up to "
-                + Evaluator.STREAMS + " contiguous pieces, each from a zero state, scored side by side; the first line says what was scored.",
+                + Evaluator.STREAMS + " contiguous pieces, each from a zero state, scored side by side; the line 'scored ...' says what was scored (after a line about the token cache, if one is made).",
                 "The text is cleaned by the model's own tokenizer. Characters outside its vocabulary count as <unk>; the line before "
                         + "the last says how many there were and which, and a text with none of the model's characters is refused. "
                         + "The last line is 'perplexity <value>'."})
