@@ -15,13 +15,18 @@ final class ProgressLine {
 
     private final PrintWriter out;
     private final boolean terminal;
+    private final long tokensPerStep;
     private double lastShown = Double.NEGATIVE_INFINITY;
     private boolean showing;
 
-    /** terminal: whether out is a terminal (the launcher says so with -Dcharlm.terminal=true). */
-    ProgressLine(PrintWriter out, boolean terminal) {
+    /**
+     * terminal: whether out is a terminal (the launcher says so with -Dcharlm.terminal=true);
+     * tokensPerStep: B x T, the tokens an optimizer step reads.
+     */
+    ProgressLine(PrintWriter out, boolean terminal, long tokensPerStep) {
         this.out = out;
         this.terminal = terminal;
+        this.tokensPerStep = tokensPerStep;
     }
 
     void update(Progress p) {
@@ -29,9 +34,11 @@ final class ProgressLine {
         if (Double.isInfinite(lastShown) && !terminal) lastShown = p.secondsUsed(); // a log's first line after `every`, not at once
         if (p.batch() == p.batches() || p.secondsUsed() - lastShown < every) return;
         lastShown = p.secondsUsed();
-        // Not "epoch N: ...": that is the line of a finished epoch, which scripts read.
-        String text = String.format(Locale.ROOT, "  minibatch %d/%d of epoch %d, %.0f tokens/s, loss %.3f, lr %.3g, %s left", p.batch(),
-                p.batches(), p.epoch(), p.tokensPerSec(), p.loss(), p.lr(), duration(p.secondsLeft()));
+        // Not "epoch N: ...": that is the line of a finished epoch, which scripts read. The step and the tokens
+        // read so far say how far a run has come on a text whose epoch takes hours.
+        String text = String.format(Locale.ROOT, "  minibatch %d/%d of epoch %d, step %d, %s tokens, %.0f tokens/s, loss %.3f, lr %.3g, %s left",
+                p.batch(), p.batches(), p.epoch(), p.step(), count(p.step() * tokensPerStep), p.tokensPerSec(), p.loss(), p.lr(),
+                duration(p.secondsLeft()));
         if (terminal) {
             out.print("\r" + text + "\u001b[K");
             showing = true;
@@ -52,6 +59,19 @@ final class ProgressLine {
             out.print("\r\u001b[K");
             showing = false;
         }
+    }
+
+    /** A count in three significant digits: 950, 12.3k, 4.56M, 1.18G. */
+    static String count(long n) {
+        if (n < 1000) return Long.toString(n);
+        String[] units = {"k", "M", "G", "T"};
+        double v = n;
+        int u = -1;
+        while (v >= 999.5 && u < units.length - 1) {
+            v /= 1000;
+            u++;
+        }
+        return String.format(Locale.ROOT, v >= 99.95 ? "%.0f%s" : v >= 9.995 ? "%.1f%s" : "%.2f%s", v, units[u]);
     }
 
     static String duration(double seconds) {

@@ -1,6 +1,7 @@
 package charlm.cli;
 
 import charlm.CharlmException;
+import charlm.data.TokenSequence;
 import charlm.data.Vocab;
 import charlm.generate.Predictor;
 import charlm.io.Checkpoint;
@@ -183,7 +184,8 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         Vocab vocab = data.vocab();
         RnnModel model = trainer.model();
         Predictor predictor = new Predictor(model, vocab, settings.get(TrainingSettings.TOKENIZER));
-        String prefix = probePrefix(settings, predictor, data);
+        String[] prefixes = samplePrefixes(settings, predictor, data);
+        String prefix = prefixes[0];
         w.printf("%s %s: %d tokens (%d held out), vocabulary %d, %s %s x%d, %s; writing to %s%n",
                 run.resumed() ? "resuming at epoch " + run.resumedFrom() + " on" : "training on", data.file(), data.train().length(),
                 data.validation() == null ? 0 : data.validation().length(), vocab.size(), model.config.cell().name(),
@@ -196,7 +198,8 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                     settings.get(TrainingSettings.SYNC_EVERY), settings.format(TrainingSettings.OUTER_OPTIMIZER),
                     settings.format(TrainingSettings.OUTER_LR), settings.format(TrainingSettings.OUTER_MOMENTUM));
         }
-        ProgressLine progress = new ProgressLine(w, Boolean.getBoolean("charlm.terminal"));
+        ProgressLine progress = new ProgressLine(w, Boolean.getBoolean("charlm.terminal"),
+                (long) settings.get(TrainingSettings.BATCH_SIZE) * settings.get(TrainingSettings.NUM_STEPS));
         TrainingListener printout = new TrainingListener() {
             @Override
             public void onMinibatch(Progress p) {
@@ -258,7 +261,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 return 130;
             }
             w.println(predictor.greedy(prefix, 50));
-            w.println(predictor.greedy("traveller", 50));
+            w.println(predictor.greedy(prefixes[1], 50));
             w.println("wrote " + dir.dir());
             w.flush();
             return 0;
@@ -279,21 +282,51 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
                 + "space or fix the folder, then " + next, e);
     }
 
+    /** Tokens of the training text searched for the book's prefix: its first lines, not a gigabyte. */
+    static final int PREFIX_SEARCH = 1 << 20;
+    /** Tokens of an excerpt of the text used as a prefix. */
+    private static final int OWN_PREFIX = 12;
+
     /**
-     * The prefix of the printed predictions. One given with --prefix must read in the model's vocabulary
-     * (as generate requires); the default, the book's "time traveller", falls back on the text's own
-     * first characters where it does not (a text in another alphabet).
+     * The two prefixes of the predictions printed after training. One given with --prefix must read in
+     * the model's vocabulary (as generate requires), and is followed by the book's "traveller" as before.
+     * The default, the book's "time traveller" and "traveller", is kept where the text has it early on
+     * (the book); a text of one's own (C source, another alphabet) gets excerpts of itself instead: its
+     * first characters and those halfway through its training part.
      */
-    private String probePrefix(Settings settings, Predictor predictor, TrainingData data) {
+    private String[] samplePrefixes(Settings settings, Predictor predictor, TrainingData data) {
         String prefix = settings.get(TrainingSettings.PREFIX);
         List<String> unseen = predictor.unseen(prefix);
         boolean empty = settings.get(TrainingSettings.TOKENIZER).normalizePrompt(prefix).isEmpty();
-        if (unseen.isEmpty() && !empty) return prefix;
         if (settingOptions.given(TrainingSettings.PREFIX)) {
+            if (unseen.isEmpty() && !empty) return new String[] {prefix, "traveller"};
             throw new CharlmException("--prefix " + Vocab.shown(prefix) + (empty ? " has nothing the model reads" : " has characters the text never has: "
                     + String.join(", ", unseen.stream().map(Vocab::shown).toList())) + "; give a prefix written in the text's characters");
         }
-        return data.vocab().decode(data.train().first(12).toArray(), 0, (int) Math.min(12, data.train().length()));
+        TokenSequence train = data.train();
+        if (unseen.isEmpty() && !empty && contains(train.first(PREFIX_SEARCH), data.vocab().encode(predictor.prompt(prefix).codePoints().toArray()))) {
+            return new String[] {prefix, "traveller"};
+        }
+        return new String[] {excerpt(data.vocab(), train, 0), excerpt(data.vocab(), train, train.length() / 2)};
+    }
+
+    /** OWN_PREFIX tokens of the text from position from (fewer at its end), as text. */
+    private static String excerpt(Vocab vocab, TokenSequence text, long from) {
+        int n = (int) Math.min(OWN_PREFIX, text.length() - from);
+        int[] tokens = new int[n];
+        text.copy(from, tokens, 0, n);
+        return vocab.decode(tokens, 0, n);
+    }
+
+    /** Whether the tokens contain the run of tokens sought. */
+    static boolean contains(TokenSequence tokens, int[] sought) {
+        long last = tokens.length() - sought.length;
+        for (long i = 0; i <= last; i++) {
+            int k = 0;
+            while (k < sought.length && tokens.get(i + k) == sought[k]) k++;
+            if (k == sought.length) return true;
+        }
+        return false;
     }
 
     /** The run's summary lines: why it stopped, the last epoch's perplexity and speed, the held-out scores. */

@@ -7,6 +7,7 @@ import charlm.io.Checkpoint;
 import charlm.io.Json;
 import charlm.model.RnnModel;
 import charlm.settings.Settings;
+import charlm.train.CheckpointInterval;
 import charlm.train.EpochStats;
 import charlm.train.Evaluation;
 import charlm.train.LocalSgd;
@@ -27,7 +28,7 @@ import java.util.function.Consumer;
  * trial (on threads, in a job array, on Spark). It builds the model, the run's generator, the
  * initialisation and the {@link Trainer} from the settings, or takes them over from a checkpoint; and,
  * given a run folder, writes config.json, metrics.csv, steps.csv, the checkpoints (model.safetensors
- * every --checkpoint-every K epochs and at the end, best.safetensors at each best held-out score) and
+ * every --checkpoint-every K epochs, N steps or stretch of time, and at the end, best.safetensors at each best held-out score) and
  * perplexity.png, and ends the same way however the run stops: a run stopped inside an epoch (or before
  * its first minibatch) is scored where it stopped, and the last state that can be saved is saved.
  * Leaves out what a command prints, where its settings come from and signals: the listener a command
@@ -189,7 +190,7 @@ public final class TrainingRun {
     /**
      * Trains into the folder: config.json first, then each epoch's row of metrics.csv, each held-out score's
      * row of steps.csv (and best.safetensors when it is the best so far), model.safetensors with the
-     * training state every --checkpoint-every K epochs (with the plot) and at the end. Stopped inside an
+     * training state at each --checkpoint-every (epochs, steps or time; with the plot) and at the end. Stopped inside an
      * epoch (time limit, steps), the held-out text is scored there too. The plot is drawn at the end, also
      * when the run diverges (the CharlmException is then thrown on); not when interrupted, since the JVM
      * may be shutting down (the resumed run draws it). Returns why the run stopped.
@@ -200,11 +201,22 @@ public final class TrainingRun {
         Settings settings = trainer.settings();
         Vocab vocab = data.vocab();
         RnnModel model = trainer.model();
-        int epochs = settings.get(TrainingSettings.EPOCHS), every = settings.get(TrainingSettings.CHECKPOINT_EVERY);
+        int epochs = settings.get(TrainingSettings.EPOCHS);
+        CheckpointInterval.Clock checkpoints = settings.get(TrainingSettings.CHECKPOINT_EVERY).clock();
+        int evalEvery = settings.get(TrainingSettings.EVAL_EVERY);
         TrainingListener files = new TrainingListener() {
+            // A checkpoint by steps or time waits for what the trainer still does at that step (the held-out
+            // score, the epoch's end), so that the state it saves is the state the run goes on from.
+            private boolean afterEvaluation, atEpochEnd;
+
             @Override
             public void onMinibatch(Progress p) {
                 lastProgress = p;
+                if (checkpoints.dueAfterMinibatch(p.step(), p.secondsUsed())) {
+                    if (p.batch() == p.batches()) atEpochEnd = true;
+                    else if (data.validation() != null && evalEvery > 0 && p.step() % evalEvery == 0) afterEvaluation = true;
+                    else checkpoint(out);
+                }
                 listener.onMinibatch(p);
             }
 
@@ -218,6 +230,8 @@ public final class TrainingRun {
                 try {
                     if (e.best()) Checkpoint.save(dir.file(RunDirectory.BEST), model, vocab, settings, null);
                     dir.recordEvaluation(e);
+                    if (afterEvaluation) checkpoint(out);
+                    afterEvaluation = false;
                 } catch (IOException ex) {
                     throw new UncheckedIOException(ex);
                 }
@@ -228,11 +242,8 @@ public final class TrainingRun {
             public void onEpoch(EpochStats s) {
                 try {
                     dir.recordEpoch(s);
-                    if (every > 0 && s.epoch() % every == 0 && s.epoch() < epochs) {
-                        save(dir);
-                        plot(out);
-                        out.onCheckpoint().written(s.epoch());
-                    }
+                    if ((atEpochEnd && s.epoch() < epochs) || checkpoints.dueAtEpoch(s.epoch(), epochs)) checkpoint(out); // the last is the end's
+                    atEpochEnd = false;
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
@@ -258,6 +269,17 @@ public final class TrainingRun {
             // Diverged: keep what the finished epochs showed; the last checkpoint stays as it was.
             plot(out);
             throw e;
+        }
+    }
+
+    /** A checkpoint of --checkpoint-every, with the plot so far, handed on to who hears of it. */
+    private void checkpoint(Output out) {
+        try {
+            save(out.dir());
+            plot(out);
+            out.onCheckpoint().written(trainer.epochsDone());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

@@ -125,8 +125,8 @@ public final class SweepTrial {
         long start = System.nanoTime();
         // The folder stays locked until result.json is written: no second writer between the plot and the result.
         try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(s))) {
-            int every = s.get(TrainingSettings.CHECKPOINT_EVERY);
-            TrainingRun run = every > 0 ? resume(dir, s, data, compute) : null;
+            boolean every = s.get(TrainingSettings.CHECKPOINT_EVERY).any();
+            TrainingRun run = every ? resume(dir, s, data, compute) : null;
             RunDirectory folder;
             if (run != null) {
                 folder = RunDirectory.resume(dir, run.trainer().epochsDone(), run.trainer().step());
@@ -142,7 +142,7 @@ public final class SweepTrial {
                     after.written(t, epoch);
                 };
                 try {
-                    run.train(new TrainingRun.Output(f, "trial " + t.name(), problem -> { }, published, every > 0), e -> { });
+                    run.train(new TrainingRun.Output(f, "trial " + t.name(), problem -> { }, published, every), e -> { });
                     result.put("status", "done");
                     result.putAll(scores(f, run));
                 } catch (CharlmException e) {

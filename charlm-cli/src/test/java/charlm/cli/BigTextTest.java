@@ -86,6 +86,39 @@ class BigTextTest {
         assertThat(e.outLines().get(0)).startsWith("scored a sample of 2048 predictions");
     }
 
+    /**
+     * eval through the token cache (as a text over 32 MB is read) scores what it scores from an int[]: on the
+     * model's own text (the cache's ids are the model's), with --max-vocab, and on another text whose
+     * characters the model partly never saw (the cache's ids read through a table, the unknown ones counted).
+     */
+    @Test
+    void evalThroughTheTokenCacheScoresAsFromMemory() throws IOException {
+        Path cache = tmp.resolve("cache");
+        Path plain = tmp.resolve("plain"), cut = tmp.resolve("cut");
+        Cli.run(run(plain)).ok();
+        Cli.run(run(cut, "--max-vocab", "20")).ok();
+        String other = "Another text: QUITE unlike the book, with digits 0123456789 and {braces}.\n".repeat(40);
+        Path otherText = Files.writeString(tmp.resolve("other.txt"), other);
+        for (Path model : List.of(plain, cut)) {
+            for (Path data : List.of(text, otherText)) {
+                String[] eval = {"eval", "--model", model.resolve(RunDirectory.MODEL).toString(), "--data", data.toString(), "--max-tokens", "0"};
+                List<String> memory = Cli.run(eval).ok().outLines();
+                Cli.Result mapped = Cli.run(Cli.concat(eval, "--token-cache", cache.toString())).ok();
+                List<String> lines = mapped.outLines();
+                assertThat(lines.get(lines.size() - 1)).as(model + " on " + data).isEqualTo(memory.get(memory.size() - 1));
+                assertThat(lines.get(lines.size() - 3)).isEqualTo(memory.get(0)); // what was scored
+                String unknown = lines.get(lines.size() - 2);
+                if (model == cut && data == text) {
+                    // The model's own cache holds <unk> where --max-vocab cut, not which characters were cut: the count is the same.
+                    assertThat(unknown).endsWith("the characters --max-vocab 20 left out of the model's vocabulary")
+                            .startsWith(memory.get(1).substring(0, memory.get(1).indexOf(": ")));
+                } else {
+                    assertThat(unknown).isEqualTo(memory.get(1)); // tokens, and the unknown ones with their characters
+                }
+            }
+        }
+    }
+
     @Test
     void badInputIsOneLineAndLosesNothing() throws IOException {
         Path out = tmp.resolve("run");

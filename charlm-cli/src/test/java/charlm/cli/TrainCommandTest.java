@@ -42,6 +42,27 @@ class TrainCommandTest {
         book = SharedData.textFile(shared);
     }
 
+    /** The samples printed after training: the book's from "time traveller" as always, a text of one's own from excerpts of itself. */
+    @Test
+    void theSamplesAfterTrainingStartFromTheTextsOwnWords() throws IOException {
+        List<String> book = Cli.run(Cli.tinyWith("train", "--data", TrainCommandTest.book.toString(), "--out", tmp.resolve("book").toString())).ok().outLines();
+        assertThat(book.get(book.size() - 3)).startsWith("time traveller");
+        assertThat(book.get(book.size() - 2)).startsWith("traveller");
+
+        StringBuilder c = new StringBuilder();
+        for (int i = 0; i < 300; i++) c.append("static int f").append(i % 10).append("(void) { return ").append(i).append("; }\n");
+        Path source = Files.writeString(tmp.resolve("source.c"), c);
+        String own = Cli.run(Cli.tinyWith("train", "--data", source.toString(), "--tokenizer", "chars", "--out", tmp.resolve("c").toString()))
+                .ok().out();
+        // The samples (which hold newlines of their own) follow the last epoch's line and the summary.
+        String samples = own.substring(own.lastIndexOf("\nepoch 2:"));
+        assertThat(samples).contains("\nstatic int f").doesNotContain("traveller");
+        // A prefix given is kept, on any text.
+        String given = Cli.run(Cli.tinyWith("train", "--data", source.toString(), "--tokenizer", "chars", "--prefix", "return",
+                "--out", tmp.resolve("given").toString())).ok().out();
+        assertThat(given.substring(given.lastIndexOf("\nepoch 2:"))).contains("\nreturn");
+    }
+
     @Test
     void tinyRunWritesItsFiles() throws IOException {
         Path out = tmp.resolve("run");

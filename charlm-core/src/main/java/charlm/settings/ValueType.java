@@ -91,6 +91,15 @@ public final class ValueType<T> {
      */
     public static final ValueType<Duration> DURATION = orNull("none", written(ValueType::duration, ValueType::formatDuration, List::of));
 
+    /**
+     * A type with a syntax of its own (--checkpoint-every's epochs, steps or time), from its four
+     * conversions; each throws IllegalArgumentException on what it cannot read.
+     */
+    public static <T> ValueType<T> of(Function<String, T> parse, Function<T, String> format, Function<T, Object> toJson,
+                                      Function<Object, T> fromJson) {
+        return new ValueType<>(parse, format, toJson, fromJson, List::of);
+    }
+
     /** One of a list of names, read case-insensitively; the list may grow (a registry). */
     public static ValueType<String> oneOf(Supplier<List<String>> names) {
         return oneOf(names, n -> n);

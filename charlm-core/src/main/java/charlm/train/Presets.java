@@ -14,7 +14,8 @@ import java.util.Map;
  * command line override a preset's values, and a run records the settings it resolved to, never just
  * the preset's name. book is the chapter exactly (the defaults); text is the best recipe found for
  * a text of one's own in a short run, text-lstm the best in a longer one (measured on Tiny
- * Shakespeare; docs/training.md has the measurements).
+ * Shakespeare; docs/training.md has the measurements); big is text for a text of hundreds of MB
+ * (docs/big-text.md).
  */
 public final class Presets {
     private Presets() {
@@ -66,6 +67,28 @@ public final class Presets {
         textLstm.put(TrainingSettings.CELL, "lstm");
         register(new Preset("text-lstm", "as text with an LSTM (forget bias 1): for longer runs, where the GRU begins to overfit "
                 + "(on Tiny Shakespeare, from about ten minutes of two cores)", textLstm));
+        register(new Preset("big", "text's GRU for a text far longer than a run reads (hundreds of MB): no dropout, 1% held out, a fixed "
+                + "1M-character sample of it scored every 1000 steps, a checkpoint every 10 minutes; give --time-limit, which sets the "
+                + "cosine schedule's length (provisional: docs/big-text.md)", big(text)));
+    }
+
+    /**
+     * big: the text recipe (a GRU) made for a text much longer than a run can read (the Linux kernel's C
+     * source): one hundredth held out and a fixed sample of it scored every 1000 steps, checkpoints every
+     * ten minutes, no dropout, and the schedule's length from --time-limit. Provisional: chosen from runs
+     * of two minutes on the 100 MB cut (docs/big-text.md), not from the 10-minute and 1-hour comparisons
+     * it is meant for.
+     */
+    static Map<Setting<?>, Object> big(Map<Setting<?>, Object> text) {
+        Map<Setting<?>, Object> big = new LinkedHashMap<>(text);
+        big.put(TrainingSettings.VAL_FRACTION, 0.01);
+        big.put(TrainingSettings.EVAL_TOKENS, 1_000_000L);
+        big.put(TrainingSettings.EVAL_EVERY, 1000);
+        big.put(TrainingSettings.CHECKPOINT_EVERY, CheckpointInterval.parse("10m"));
+        // Less than one pass over the text in an hour: every minibatch is new text, nothing to overfit
+        // (and so the reason text-lstm exists, the GRU overfitting a short text, does not arise).
+        big.put(TrainingSettings.DROPOUT, 0.0);
+        return big;
     }
 
     public static synchronized void register(Preset p) {

@@ -260,9 +260,13 @@ public final class TrainingSettings {
             .check(v -> v >= 0, "0 (never stop early) or a positive whole number")
             .help("Stop after K held-out scores in a row without a new best (needs --val-fraction)."));
 
-    public static final Setting<Integer> CHECKPOINT_EVERY = declare(Setting.of("checkpoint-every", Scope.RUN, ValueType.INTEGER, 0).label("K")
-            .check(v -> v >= 0, "0 (only at the end) or a positive whole number")
-            .help("Also write model.safetensors every K epochs (0 = only at the end); each write is atomic, so a crash leaves the last one loadable."));
+    public static final Setting<CheckpointInterval> CHECKPOINT_EVERY = declare(Setting.of("checkpoint-every", Scope.RUN, CheckpointInterval.TYPE,
+                    CheckpointInterval.AT_END).label("K|Nsteps|DURATION")
+            .check(v -> v.amount() >= 0 && (v.unit() == CheckpointInterval.Unit.EPOCHS || v.any()),
+                    "0 (only at the end), a number of epochs K, of optimizer steps (2000steps) or a duration (10m)")
+            .help("Also write model.safetensors every K epochs, every N optimizer steps (2000steps) or every stretch of wall time (10m, "
+                    + "90s; counted over all resumed parts of a run); 0 = only at the end. Steps and time need no epoch to end; each write "
+                    + "is atomic, so a crash leaves the last one loadable."));
 
     public static final Setting<String> PREFIX = declare(Setting.of("prefix", Scope.RUN, ValueType.TEXT, "time traveller").label("TEXT")
             .check(v -> !v.isEmpty(), "at least one character")
@@ -336,6 +340,10 @@ public final class TrainingSettings {
         for (Setting<?> setting : TABLE) {
             String refused = setting.refusal(s);
             if (refused != null) throw new CharlmException(refused);
+        }
+        if (!s.get(DETACH) && s.get(CHECKPOINT_EVERY).insideEpochs()) {
+            throw new CharlmException("--checkpoint-every " + s.get(CHECKPOINT_EVERY).format() + " falls inside epochs, and --no-detach can "
+                    + "only be saved at an epoch's end; give a number of epochs (--checkpoint-every 1)");
         }
         if (s.get(VAL_FRACTION) == 0) {
             if (s.get(PATIENCE) > 0) throw new CharlmException("--patience needs a held-out split to watch; add --val-fraction F (e.g. 0.1)");
