@@ -21,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,17 +36,10 @@ class LauncherSignalsIT {
     /** serve's first line, with the port it got (--port 0). */
     private static final Pattern SERVING = Pattern.compile("^serving .* at http://127\\.0\\.0\\.1:(\\d+)/");
 
-    @TempDir
-    static Path shared;
-    static Path book;
+    private static final Path book = SharedData.book();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void data() {
-        book = SharedData.textFile(shared);
-    }
 
     /**
      * Bad input through the filter: the one error line gets through whole, the JVM's warning does not, and the

@@ -55,6 +55,27 @@ public final class SharedData {
         return sharedDir().map(d -> d.resolve("data/tinyshakespeare.txt")).filter(Files::isRegularFile);
     }
 
+    private static Path generatedBook;
+
+    /**
+     * The book if present, otherwise a made-up text written once per test JVM into a temporary folder
+     * removed when the JVM exits: for a test class that needs the text and no folder of its own for it.
+     */
+    public static synchronized Path book() {
+        if (timeMachine().isPresent()) return timeMachine().get();
+        if (generatedBook == null) {
+            try {
+                Path dir = Files.createTempDirectory("charlm-book");
+                generatedBook = textFile(dir);
+                generatedBook.toFile().deleteOnExit();
+                dir.toFile().deleteOnExit(); // after the file: deleteOnExit runs in reverse order
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return generatedBook;
+    }
+
     /** The book if present, otherwise a made-up text written into dir. */
     public static Path textFile(Path dir) {
         Optional<Path> book = timeMachine();

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,17 +21,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * uninterrupted one is SparkSweepTest's; this leaves it out.
  */
 class SparkLauncherSignalsIT {
-    @TempDir
-    static Path shared;
-    static Path book;
+    private static final Path book = SharedData.book();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void data() {
-        book = SharedData.textFile(shared);
-    }
 
     @ParameterizedTest
     @MethodSource("charlm.testing.Launcher#jdks")
