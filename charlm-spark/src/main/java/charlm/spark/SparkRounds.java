@@ -67,7 +67,7 @@ public final class SparkRounds implements TrainingCluster {
         int vocab = job.vocabSize(), workers = job.workers();
         String fault = System.getProperty(FAULT_PROPERTY);
         return new LocalSgd.Engine() {
-            private int rounds;
+            private int rounds, rerun; // rerun: tasks Spark ran again after losing their first attempt (an executor lost)
             private double roundSeconds, trainingSeconds; // each round's wall time on the driver; its slowest worker's
 
             @Override
@@ -91,6 +91,7 @@ public final class SparkRounds implements TrainingCluster {
                 for (Outcome o : outcomes) {
                     if (o.error() != null) throw new CharlmException(o.error(), o.exitCode(), null);
                     results.add(o.result());
+                    if (o.attempt() > 0) rerun++;
                     slowest = Math.max(slowest, o.result().seconds());
                 }
                 roundSeconds += (System.nanoTime() - t0) / 1e9;
@@ -106,9 +107,12 @@ public final class SparkRounds implements TrainingCluster {
             @Override
             public String summary() {
                 if (rounds == 0) return null;
-                return String.format(java.util.Locale.ROOT, "%d rounds on Spark, %.3f s each; %.1f%% of a round outside its slowest worker's "
-                        + "training (broadcast, scheduling, shipping the states and changes)", rounds, roundSeconds / rounds,
+                String line = String.format(java.util.Locale.ROOT, "%d rounds on Spark, %.3f s each; %.1f%% of a round outside its slowest "
+                        + "worker's training (broadcast, scheduling, shipping the states and changes)", rounds, roundSeconds / rounds,
                         100 * (1 - trainingSeconds / roundSeconds));
+                // A task run again is the same pure function of the same inputs: the run's bits do not change, but a user should know.
+                if (rerun > 0) line += "; " + rerun + (rerun == 1 ? " worker's round was" : " workers' rounds were") + " run again after a lost task";
+                return line;
             }
 
             @Override
@@ -135,8 +139,11 @@ public final class SparkRounds implements TrainingCluster {
     record WorkerTask(int worker, int steps, TrainerState state, boolean haltFirstAttempt) implements Serializable {
     }
 
-    /** What a task hands back: the worker's result, or the one line (and exit code) of a run that cannot go on, such as a divergence. */
-    record Outcome(LocalSgd.WorkerResult result, String error, int exitCode) implements Serializable {
+    /**
+     * What a task hands back: the worker's result, or the one line (and exit code) of a run that cannot go on, such as a divergence;
+     * and which attempt of the task it was (0 unless Spark ran it again).
+     */
+    record Outcome(LocalSgd.WorkerResult result, String error, int exitCode, int attempt) implements Serializable {
     }
 
     /** On an executor: the settings read back from the driver's JSON, the worker's round on one thread. */
@@ -156,13 +163,14 @@ public final class SparkRounds implements TrainingCluster {
 
         @Override
         public Outcome call(WorkerTask task) {
-            if (task.haltFirstAttempt() && TaskContext.get().attemptNumber() == 0) Runtime.getRuntime().halt(137);
+            int attempt = TaskContext.get().attemptNumber();
+            if (task.haltFirstAttempt() && attempt == 0) Runtime.getRuntime().halt(137);
             Settings s = TrainingSettings.book().withJson((Map<?, ?>) Json.parse(settingsJson), "the driver's settings");
             LocalSgd.Job job = new LocalSgd.Job(s, vocab, TokenSequence.of(train.value()));
             try (Workers one = new Workers(1)) {
-                return new Outcome(LocalSgd.work(job, task.worker(), start.value(), task.steps(), task.state(), Kernels.get(), one), null, 0);
+                return new Outcome(LocalSgd.work(job, task.worker(), start.value(), task.steps(), task.state(), Kernels.get(), one), null, 0, attempt);
             } catch (CharlmException e) {
-                return new Outcome(null, e.getMessage(), e.exitCode());
+                return new Outcome(null, e.getMessage(), e.exitCode(), attempt);
             }
         }
     }

@@ -3,6 +3,7 @@ package charlm.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import charlm.io.Checkpoint;
+import charlm.io.Safetensors;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import charlm.model.RnnModel;
@@ -63,6 +64,26 @@ class SparkRoundsTest {
             float[] b = Checkpoint.load(here.resolve("model.safetensors"), Kernels.get(), w).model().params.data;
             assertThat(a).isEqualTo(b);
         }
+    }
+
+    /** The driver stopped after 3 of 6 epochs and resumed on Spark: the outer velocity, every worker's state and place are in the checkpoint. */
+    @Test
+    void aSparkRunResumedHalfwayEndsWithTheBitsOfTheRunThatNeverStopped() throws Exception {
+        Path whole = tmp.resolve("whole"), half = tmp.resolve("half");
+        String data = SharedData.textFile(tmp).toString();
+        for (Path out : List.of(whole, half)) {
+            SparkSweepTest.run("train", "--data", data, "--max-tokens", "6000", "--epochs", out == whole ? "6" : "3", "--checkpoint-every", "3",
+                    "--batch-size", "8", "--num-steps", "10", "--hiddens", "16", "--val-fraction", "0.1", "--optimizer", "adam", "--lr", "0.01",
+                    "--dropout", "0.1", "--workers", "2", "--sync-every", "7", "--spark", "local[2]", "--out", out.toString()).ok();
+        }
+        assertThat(SparkSweepTest.run("train", "--resume", half.toString(), "--epochs", "6", "--spark", "local[2]").ok().out())
+                .contains("resuming at epoch 3").contains("2 workers on Spark local[2]");
+        Safetensors.Contents x = Safetensors.read(whole.resolve("model.safetensors")), y = Safetensors.read(half.resolve("model.safetensors"));
+        assertThat(y.tensors().keySet()).isEqualTo(x.tensors().keySet()).contains("opt.outer_velocity.W_hh", "w0.opt.m.W_hh", "w1.opt.v.W_hh");
+        for (String name : x.tensors().keySet()) {
+            assertThat(y.tensors().get(name).values()).as(name).containsExactly(x.tensors().get(name).values());
+        }
+        assertThat(y.metadata().get("rng_state")).isEqualTo(x.metadata().get("rng_state"));
     }
 
     @Test
