@@ -21,17 +21,24 @@ final class MappedTokens implements TokenSequence {
     private final int shift;       // log2 of the chunk size in bytes
     private final int width;       // bytes per token: 1 or 2
     private final long from, length;
+    private final TokenCache.Region whole; // the file and place of all the mapped tokens, to name a slice's; null when not known
 
-    private MappedTokens(MappedByteBuffer[] chunks, int shift, int width, long from, long length) {
+    private MappedTokens(MappedByteBuffer[] chunks, int shift, int width, long from, long length, TokenCache.Region whole) {
         this.chunks = chunks;
         this.shift = shift;
         this.width = width;
         this.from = from;
         this.length = length;
+        this.whole = whole;
     }
 
     /** Maps count tokens of width bytes that start at byte offset in the channel, in chunks of chunkBytes (a power of two). */
     static MappedTokens map(FileChannel ch, long offset, long count, int width, int chunkBytes) throws IOException {
+        return map(ch, offset, count, width, chunkBytes, null);
+    }
+
+    /** The same, knowing where the tokens lie (so that another process can map the same ones: {@link #region}). */
+    static MappedTokens map(FileChannel ch, long offset, long count, int width, int chunkBytes, TokenCache.Region whole) throws IOException {
         if (Integer.bitCount(chunkBytes) != 1 || chunkBytes < width) throw new IllegalArgumentException("chunk size " + chunkBytes);
         long bytes = count * width;
         int n = (int) ((bytes + chunkBytes - 1) / chunkBytes);
@@ -41,7 +48,7 @@ final class MappedTokens implements TokenSequence {
             chunks[c] = ch.map(FileChannel.MapMode.READ_ONLY, offset + start, Math.min(chunkBytes, bytes - start));
             chunks[c].order(ByteOrder.LITTLE_ENDIAN);
         }
-        return new MappedTokens(chunks, Integer.numberOfTrailingZeros(chunkBytes), width, 0, count);
+        return new MappedTokens(chunks, Integer.numberOfTrailingZeros(chunkBytes), width, 0, count, whole);
     }
 
     @Override
@@ -61,6 +68,11 @@ final class MappedTokens implements TokenSequence {
     @Override
     public TokenSequence slice(long start, long end) {
         TokenSequence.checkSlice(start, end, length);
-        return new MappedTokens(chunks, shift, width, from + start, end - start);
+        return new MappedTokens(chunks, shift, width, from + start, end - start, whole);
+    }
+
+    @Override
+    public java.util.Optional<TokenCache.Region> region() {
+        return whole == null ? java.util.Optional.empty() : java.util.Optional.of(whole.slice(from, from + length));
     }
 }

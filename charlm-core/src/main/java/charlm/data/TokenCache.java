@@ -219,12 +219,7 @@ public final class TokenCache {
     private static Cached read(Path text, Path file, Key key, Consumer<String> say) {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
-            ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, Header.FIXED_BYTES + 4L * MAX_VOCAB));
-            while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
-                // the header, or as much of the file as there is
-            }
-            head.flip();
-            Header h = Header.read(head, size);
+            Header h = readHeader(ch, size);
             Key recorded = new Key(h.key().textSize(), h.key().textModified(), h.key().textHash(), h.key().tokenizer(), h.key().maxVocab());
             if (!recorded.equals(shortened(key))) {
                 say.accept("data file " + text + " has changed since its tokens were cached in " + file + "; tokenising it again");
@@ -237,10 +232,57 @@ public final class TokenCache {
             } catch (IllegalArgumentException e) {
                 throw new CharlmException("its vocabulary is not one (" + e.getMessage() + ")");
             }
-            TokenSequence tokens = MappedTokens.map(ch, h.headerBytes(), h.tokens(), h.width(), MappedTokens.CHUNK_BYTES);
+            Region all = new Region(file.toAbsolutePath().toString(), h.payloadCrc(), h.tokens(), 0, h.tokens());
+            TokenSequence tokens = MappedTokens.map(ch, h.headerBytes(), h.tokens(), h.width(), MappedTokens.CHUNK_BYTES, all);
             return new Cached(file, vocab, tokens, h.droppedCharacters(), h.unknownTokens());
         } catch (IOException e) {
             throw new CharlmException("it cannot be read (" + e.getMessage() + ")");
+        }
+    }
+
+    /** The header of a cache file (refused as damaged when it is not one). */
+    private static Header readHeader(FileChannel ch, long size) throws IOException {
+        ByteBuffer head = ByteBuffer.allocate((int) Math.min(size, Header.FIXED_BYTES + 4L * MAX_VOCAB));
+        while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
+            // the header, or as much of the file as there is
+        }
+        head.flip();
+        return Header.read(head, size);
+    }
+
+    /**
+     * Tokens [from, to) of the cache file at path, whose header records tokens tokens under the payload checksum
+     * crc: small enough to send to another process, which maps the same tokens with {@link #map(Region)}.
+     */
+    public record Region(String path, int crc, long tokens, long from, long to) implements java.io.Serializable {
+        Region slice(long start, long end) {
+            return new Region(path, crc, tokens, from + start, from + end);
+        }
+    }
+
+    /**
+     * The tokens of a region, mapped from its file by this process: refused in one line when the file cannot be
+     * read here or is not the cache the region was cut from (another text's, or remade since). The header's
+     * payload checksum stands for the tokens: reading them all again to check it, in every process, would cost
+     * a pass over the text each; the process that made or opened the cache checked them.
+     */
+    public static TokenSequence map(Region r) {
+        Path file = Path.of(r.path());
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            Header h;
+            try {
+                h = readHeader(ch, ch.size());
+            } catch (CharlmException damaged) {
+                h = null;
+            }
+            if (h == null || h.payloadCrc() != r.crc() || h.tokens() != r.tokens()) {
+                throw new CharlmException("token cache " + file + " is not the one the run started from (remade since?); start the run again");
+            }
+            Region all = new Region(r.path(), r.crc(), r.tokens(), 0, r.tokens());
+            return MappedTokens.map(ch, h.headerBytes(), h.tokens(), h.width(), MappedTokens.CHUNK_BYTES, all).slice(r.from(), r.to());
+        } catch (IOException e) {
+            throw new CharlmException("token cache " + file + " cannot be read here (" + e.getMessage() + "); put it where every worker "
+                    + "reaches it at the same path (a shared file system), or use --token-cache DIR on one");
         }
     }
 

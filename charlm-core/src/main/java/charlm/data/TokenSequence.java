@@ -29,6 +29,14 @@ public interface TokenSequence {
         return n > 0 && n < length() ? slice(0, n) : this;
     }
 
+    /**
+     * Where these tokens lie in a token cache file, for a process that maps them itself instead of being sent
+     * a copy (an executor of {@code train --spark}); empty for tokens held in memory.
+     */
+    default java.util.Optional<TokenCache.Region> region() {
+        return java.util.Optional.empty();
+    }
+
     /** A copy in one int[], for what needs one (a model's probe, a short text); refused when it cannot be one array. */
     default int[] toArray() {
         if (length() > Corpus.MAX_TOKENS_HELD) {

@@ -86,6 +86,26 @@ class TokenCacheTest {
         assertThat(inMemory).singleElement().asString().contains("--max-vocab 100").contains(unknown + " of " + cut.size() + " tokens");
     }
 
+    /** What an executor of train --spark does with its shard: maps the cache itself from a region the driver sent. */
+    @Test
+    void aSliceNamesItsRegionAndAnotherMapOfThatRegionReadsTheSameTokensOrRefusesAnotherCache() throws IOException {
+        Path text = write("region.txt", sample(600, 20_000));
+        TokenCache.Cached c = open(text, Tokenizer.CHARS, 0);
+        TokenSequence slice = c.tokens().slice(1_000, 15_000).slice(17, 9_017);
+        TokenCache.Region r = slice.region().orElseThrow();
+        assertThat(r.to() - r.from()).isEqualTo(9_000);
+        assertSameTokens(TokenCache.map(r), slice.toArray());
+        assertThat(TokenSequence.of(new int[] {1, 2}).region()).as("tokens in memory lie in no file").isEmpty();
+
+        // The text changed and its cache was remade: a region of the old one is refused, not read as other tokens.
+        write("region.txt", sample(600, 20_001));
+        open(text, Tokenizer.CHARS, 0);
+        assertThatThrownBy(() -> TokenCache.map(r)).isInstanceOf(CharlmException.class).hasMessageContaining("is not the one the run started from");
+        TokenCache.Region gone = new TokenCache.Region(dir.resolve("nowhere.tokens").toString(), r.crc(), r.tokens(), r.from(), r.to());
+        assertThatThrownBy(() -> TokenCache.map(gone)).isInstanceOf(CharlmException.class).hasMessageContaining("cannot be read here")
+                .hasMessageContaining("shared file system");
+    }
+
     @Test
     void aSecondOpenReadsTheCacheAndAChangedTextRebuildsIt() throws IOException {
         Path text = write("t.txt", "abc abd abe\n".repeat(100));

@@ -5,6 +5,7 @@ import charlm.io.Json;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 import charlm.run.TrainingCluster;
+import charlm.data.TokenCache;
 import charlm.data.TokenSequence;
 import charlm.settings.Settings;
 import charlm.train.LocalSgd;
@@ -18,6 +19,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.spark.SparkConf;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -60,9 +62,11 @@ public final class SparkRounds implements TrainingCluster {
         } catch (Exception e) {
             throw new CharlmException("cannot start Spark with master " + master + " (" + SparkSweep.firstLine(e) + ")", e);
         }
-        // One array: a text beyond one (a token cache of billions) is refused here in one line; executors reading
-        // their shards from a cache file that every machine reaches is not built yet.
-        Broadcast<int[]> train = sc.broadcast(job.train().toArray());
+        // A text held in memory travels to the executors once, as one broadcast array. A text read from its token
+        // cache does not travel at all: each executor maps the cache at the same path (so it must be on a file system
+        // every machine reaches, or at the same path on each) and reads only its worker's shard.
+        TokenCache.Region region = job.train().region().orElse(null);
+        Broadcast<int[]> train = region == null ? sc.broadcast(job.train().toArray()) : null;
         String settings = Json.write(job.settings().toJson());
         int vocab = job.vocabSize(), workers = job.workers();
         String fault = System.getProperty(FAULT_PROPERTY);
@@ -80,7 +84,7 @@ public final class SparkRounds implements TrainingCluster {
                 List<Outcome> outcomes;
                 try {
                     // n elements in n slices: partition k holds worker k, and collect keeps the partitions' order.
-                    outcomes = sc.parallelize(tasks, workers).map(new RunWorker(settings, vocab, train, start)).collect();
+                    outcomes = sc.parallelize(tasks, workers).map(new RunWorker(settings, vocab, train, region, start)).collect();
                 } catch (Exception e) { // SparkException is a checked exception that Scala does not declare
                     throw new CharlmException("a round of local SGD failed on Spark (" + SparkSweep.firstLine(e) + ")", 1, e);
                 } finally {
@@ -101,7 +105,8 @@ public final class SparkRounds implements TrainingCluster {
 
             @Override
             public String describe() {
-                return workers + " workers on Spark " + master + ", one task each a round";
+                return workers + " workers on Spark " + master + ", one task each a round; "
+                        + (region == null ? "the training text sent to each executor once" : "each executor reads its shards from " + region.path());
             }
 
             @Override
@@ -149,15 +154,19 @@ public final class SparkRounds implements TrainingCluster {
     /** On an executor: the settings read back from the driver's JSON, the worker's round on one thread. */
     private static final class RunWorker implements Function<WorkerTask, Outcome> {
         private static final long serialVersionUID = 1L;
+        /** This executor's maps of token caches, made by its first task that needs one, read by all. */
+        private static final Map<TokenCache.Region, TokenSequence> MAPPED = new ConcurrentHashMap<>();
         private final String settingsJson;
         private final int vocab;
-        private final Broadcast<int[]> train;
+        private final Broadcast<int[]> train;     // the training stream, or null when region says where to read it
+        private final TokenCache.Region region;
         private final Broadcast<float[]> start;
 
-        RunWorker(String settingsJson, int vocab, Broadcast<int[]> train, Broadcast<float[]> start) {
+        RunWorker(String settingsJson, int vocab, Broadcast<int[]> train, TokenCache.Region region, Broadcast<float[]> start) {
             this.settingsJson = settingsJson;
             this.vocab = vocab;
             this.train = train;
+            this.region = region;
             this.start = start;
         }
 
@@ -166,8 +175,9 @@ public final class SparkRounds implements TrainingCluster {
             int attempt = TaskContext.get().attemptNumber();
             if (task.haltFirstAttempt() && attempt == 0) Runtime.getRuntime().halt(137);
             Settings s = TrainingSettings.book().withJson((Map<?, ?>) Json.parse(settingsJson), "the driver's settings");
-            LocalSgd.Job job = new LocalSgd.Job(s, vocab, TokenSequence.of(train.value()));
             try (Workers one = new Workers(1)) {
+                TokenSequence tokens = region == null ? TokenSequence.of(train.value()) : MAPPED.computeIfAbsent(region, TokenCache::map);
+                LocalSgd.Job job = new LocalSgd.Job(s, vocab, tokens);
                 return new Outcome(LocalSgd.work(job, task.worker(), start.value(), task.steps(), task.state(), Kernels.get(), one), null, 0, attempt);
             } catch (CharlmException e) {
                 return new Outcome(null, e.getMessage(), e.exitCode(), attempt);

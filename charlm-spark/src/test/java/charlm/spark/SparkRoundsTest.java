@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Local SGD's rounds on an embedded Spark (local[2]: two tasks at once in this JVM): the exactness test
@@ -49,12 +51,18 @@ class SparkRoundsTest {
         return args;
     }
 
-    @Test
-    void trainOnSparkWritesTheRunsFilesAndEndsWithTheBitsOfTheSameRunInThisProcess() throws Exception {
+    /** With the text held in memory (sent to the executors once) and read from its token cache (mapped by each executor). */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void trainOnSparkWritesTheRunsFilesAndEndsWithTheBitsOfTheSameRunInThisProcess(boolean tokenCache) throws Exception {
         Path onSpark = tmp.resolve("spark"), here = tmp.resolve("here");
-        SparkSweepTest.Result r = SparkSweepTest.run(trainArgs(onSpark, "--spark", "local[2]").toArray(String[]::new)).ok();
-        assertThat(r.out()).contains("2 workers on Spark local[2]");
-        SparkSweepTest.run(trainArgs(here).toArray(String[]::new)).ok();
+        String[] cache = tokenCache ? new String[] {"--token-cache", tmp.resolve("cache").toString()} : new String[0];
+        List<String> spark = trainArgs(onSpark, "--spark", "local[2]");
+        spark.addAll(List.of(cache));
+        SparkSweepTest.Result r = SparkSweepTest.run(spark.toArray(String[]::new)).ok();
+        assertThat(r.out()).contains("2 workers on Spark local[2]")
+                .contains(tokenCache ? "each executor reads its shards from " + tmp.resolve("cache") : "the training text sent to each executor once");
+        SparkSweepTest.run(trainArgs(here, cache).toArray(String[]::new)).ok();
         for (String f : List.of("config.json", "metrics.csv", "steps.csv", "model.safetensors", "best.safetensors")) {
             assertThat(onSpark.resolve(f)).exists();
         }

@@ -50,7 +50,7 @@ class SparkWorkerFaultIT {
             Launcher.forceStop(p);
         }
         assertThat(p.exitValue()).as("exit code; stdout:%n%s%nstderr:%n%s", out.get(), err.get()).isZero();
-        assertThat(out.get()).contains("2 workers on Spark local-cluster[2,1,1024]").contains("1 worker's round was run again after a lost task");
+        assertThat(out.get()).contains("2 workers on Spark local-cluster[2,1,1024]").contains("each executor reads its shards from").contains("1 worker's round was run again after a lost task");
 
         Launcher.run(java, train(data, here));
         Safetensors.Contents a = Safetensors.read(faulted.resolve("model.safetensors")), b = Safetensors.read(here.resolve("model.safetensors"));
@@ -60,11 +60,15 @@ class SparkWorkerFaultIT {
         }
     }
 
-    /** Four rounds of two workers, Adam inside and Nesterov outside (the defaults), a round of 5 steps. */
+    /**
+     * Four rounds of two workers, Adam inside and Nesterov outside (the defaults), a round of 5 steps; the text read
+     * through its token cache, which each executor process maps for itself.
+     */
     private static String[] train(Path data, Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("train", "--data", data.toString(), "--max-tokens", "6000", "--max-steps", "20",
                 "--batch-size", "8", "--num-steps", "10", "--hiddens", "16", "--val-fraction", "0.1", "--optimizer", "adam", "--lr", "0.01",
-                "--workers", "2", "--sync-every", "5", "--threads", "1", "--out", out.toString()));
+                "--workers", "2", "--sync-every", "5", "--threads", "1", "--token-cache", out.resolveSibling("cache").toString(),
+                "--out", out.toString()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
     }
