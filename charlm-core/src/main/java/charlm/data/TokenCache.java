@@ -237,7 +237,7 @@ public final class TokenCache {
             } catch (IllegalArgumentException e) {
                 throw new CharlmException("its vocabulary is not one (" + e.getMessage() + ")");
             }
-            TokenSequence tokens = MappedTokens.map(ch, h.headerBytes(), h.tokens(), h.width(), MappedTokens.CHUNK_BYTES);
+            TokenSequence tokens = MappedTokens.map(file, ch, h.headerBytes(), h.tokens(), h.width(), MappedTokens.CHUNK_BYTES);
             return new Cached(file, vocab, tokens, h.droppedCharacters(), h.unknownTokens());
         } catch (IOException e) {
             throw new CharlmException("it cannot be read (" + e.getMessage() + ")");
