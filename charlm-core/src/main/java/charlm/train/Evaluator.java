@@ -83,12 +83,13 @@ public final class Evaluator {
         }
 
         /**
-         * A first piece of this plan for timing: its first group of streams, each cut to about total/streams
-         * predictions but at least one forward pass of {@link #CHUNK} steps, so that the time per prediction is
-         * that of the real scoring's long forward passes, not of a few short ones.
+         * A first piece of this plan for timing: its first `pieces` pieces (a scorer's B, so that no row of the
+         * probe is padding), each cut to about total/pieces predictions but at least one forward pass of
+         * {@link #CHUNK} steps, so that the time per prediction is that of the real scoring's long forward
+         * passes, not of a few short ones.
          */
-        Plan probe(long total) {
-            int b = Math.min(streams, from.length);
+        Plan probe(long total, int pieces) {
+            int b = Math.min(pieces, from.length);
             long each = Math.max(CHUNK, total / b);
             long[] f = Arrays.copyOf(from, b), n = new long[b];
             for (int i = 0; i < b; i++) n[i] = Math.min(each, predictions[i]);
@@ -180,6 +181,11 @@ public final class Evaluator {
             this.y = new int[rows * steps];
             this.scored = new int[rows];
             this.pieceNll = new double[rows];
+        }
+
+        /** B: the pieces each forward pass runs side by side. */
+        int rows() {
+            return rows;
         }
 
         /** Perplexity over plan's pieces of text (any plan: its groups run this scorer's B rows at a time). */

@@ -276,7 +276,7 @@ public final class Trainer {
      */
     private double expectedEvaluationSeconds() {
         if (validation == null) return 0;
-        Evaluator.Plan probe = heldOut.probe(1_000);
+        Evaluator.Plan probe = heldOut.probe(1_000, scorer.rows());
         double perToken = Double.POSITIVE_INFINITY;
         for (int round = 0; round < 3; round++) {
             long t0 = System.nanoTime();

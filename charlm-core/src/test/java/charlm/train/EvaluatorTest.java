@@ -158,7 +158,7 @@ class EvaluatorTest {
                 m.initialize(new Rng(3));
                 Evaluator.Scorer reused = new Evaluator.Scorer(m, whole);
                 double[] got = {Evaluator.perplexity(m, text, whole), Evaluator.perplexity(m, text, ragged),
-                        reused.perplexity(text, whole), reused.perplexity(text, whole.probe(1_000)), reused.perplexity(text, whole)};
+                        reused.perplexity(text, whole), reused.perplexity(text, whole.probe(1_000, 3)), reused.perplexity(text, whole)};
                 assertThat(got[2]).as("a scorer made for the plan").isEqualTo(got[0]);
                 assertThat(got[4]).as("the same scorer after another plan").isEqualTo(got[0]);
                 if (want == null) {
