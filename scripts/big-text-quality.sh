@@ -36,8 +36,11 @@ charlm_run() { # NAME PRESET
   local name=$1 preset=$2 dir="$out/$1"
   echo "$(date +%T) charlm --preset $preset, $budget s ..."
   # shellcheck disable=SC2086 # CHARLM_ARGS is a list of options
-  /usr/bin/time -v -o "$out/$name.time" "$root/charlm" train --preset "$preset" --data "$text" "${split[@]}" --time-limit "${budget}s" \
-    --out "$dir" --force ${CHARLM_ARGS:-} > "$out/$name.out" 2>&1
+  if ! /usr/bin/time -v -o "$out/$name.time" "$root/charlm" train --preset "$preset" --data "$text" "${split[@]}" --time-limit "${budget}s" \
+    --out "$dir" --force ${CHARLM_ARGS:-} > "$out/$name.out" 2>&1; then
+    echo "charlm --preset $preset failed; see $out/$name.out" >&2
+    exit 1
+  fi
   local last; last="$(tail -n 1 "$dir/steps.csv")"
   local step val
   step="$(cut -d, -f1 <<<"$last")" val="$(cut -d, -f6 <<<"$last")"
@@ -53,7 +56,7 @@ charlm_run text-lstm text-lstm
 echo "$(date +%T) pytorch peer, $budget s ..."
 # shellcheck disable=SC2086 # PEER_ARGS is a list of options
 /usr/bin/time -v -o "$out/pytorch.time" /usr/bin/python3 "$root/scripts/pytorch-text-bench.py" --data "$text" --val-fraction 0.01 \
-  --time-limit "$budget" ${PEER_ARGS:-} > "$out/pytorch.out" 2>&1
+  --time-limit "$budget" ${PEER_ARGS:-} > "$out/pytorch.out" 2>&1 || true   # its final line, or its absence, says how it went
 final="$(grep '^final:' "$out/pytorch.out" || true)"
 if [[ -z "$final" ]]; then echo "the peer did not finish; see $out/pytorch.out" >&2; exit 1; fi
 table+=("$(printf '%-22s %10s %8s %16s %10s %9s' "pytorch (char-rnn)" "$(awk '{print $3}' <<<"$final")" "$(awk '{print $9}' <<<"$final")" \
