@@ -153,7 +153,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
         if (settings.get(TrainingSettings.EPOCHS) <= done) {
             throw new CharlmException("the run in " + dir + " has already trained " + done + " epochs; give --epochs larger than " + done + " to continue it");
         }
-        TrainingData data = TrainingData.load(settings);
+        TrainingData data = TrainingData.load(settings, spec.commandLine().getOut()::println); // the cache's lines, as a first run prints them
         data.checkMemory(settings);
         try (KernelsAndThreads compute = KernelsAndThreads.create(TrainingSettings.threads(settings));
              LocalSgd.Engine rounds = rounds(settings, data, compute)) {

@@ -35,6 +35,20 @@ public record TrainingData(Path file, Vocab vocab, TokenSequence tokens, TokenSe
     /** Reads the text the settings name and splits it; lines about its token cache and --max-vocab go to say. */
     public static TrainingData load(Settings s, Consumer<String> say) {
         Path file = file(s);
+        Tokens t = tokens(file, s, say);
+        return split(file, t.vocab(), t.all(), s);
+    }
+
+    /** A text's vocabulary and all its tokens after --max-tokens, not yet split. */
+    public record Tokens(Vocab vocab, TokenSequence all) {
+    }
+
+    /**
+     * The tokens of file as the settings read it: through its token cache (mapped) when it is big or
+     * --token-cache is given, else into an int[]. The one place that rule lives: train, resume and every
+     * sweep trial read a text through it. Lines about the cache and --max-vocab go to say.
+     */
+    public static Tokens tokens(Path file, Settings s, Consumer<String> say) {
         int maxTokens = s.get(TrainingSettings.MAX_TOKENS), maxVocab = s.get(TrainingSettings.MAX_VOCAB);
         Path cacheDir = s.get(TrainingSettings.TOKEN_CACHE);
         if (cacheDir != null || size(file) > TokenCache.USE_ABOVE_BYTES) {
@@ -42,9 +56,10 @@ public record TrainingData(Path file, Vocab vocab, TokenSequence tokens, TokenSe
             if (c.droppedCharacters() > 0) {
                 say.accept(new Vocab.Limited(c.vocab(), c.droppedCharacters(), c.unknownTokens(), c.tokens().length()).summary(maxVocab));
             }
-            return split(file, c.vocab(), c.tokens().first(maxTokens), s);
+            return new Tokens(c.vocab(), c.tokens().first(maxTokens));
         }
-        return split(file, Corpus.load(file, s.get(TrainingSettings.TOKENIZER), maxTokens, maxVocab, say), s);
+        Corpus corpus = Corpus.load(file, s.get(TrainingSettings.TOKENIZER), maxTokens, maxVocab, say);
+        return new Tokens(corpus.vocab(), TokenSequence.of(corpus.tokens()));
     }
 
     private static long size(Path file) {
@@ -59,11 +74,6 @@ public record TrainingData(Path file, Vocab vocab, TokenSequence tokens, TokenSe
     public void checkMemory(Settings s) {
         long perEpoch = train.length() / Math.max(1L, (long) s.get(TrainingSettings.BATCH_SIZE) * s.get(TrainingSettings.NUM_STEPS));
         MemoryPlan.check(s, vocab.size(), perEpoch, Runtime.getRuntime());
-    }
-
-    /** Holds out the last fraction of a corpus read into memory, as --val-fraction says. */
-    public static TrainingData split(Path file, Corpus corpus, Settings s) {
-        return split(file, corpus.vocab(), TokenSequence.of(corpus.tokens()), s);
     }
 
     /** Holds out the last fraction of the stream, as --val-fraction says: both parts are views, nothing is copied. */

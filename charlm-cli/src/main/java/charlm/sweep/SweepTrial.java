@@ -2,7 +2,6 @@ package charlm.sweep;
 
 import charlm.CharlmException;
 import charlm.data.BookSource;
-import charlm.data.Corpus;
 import charlm.io.AtomicFiles;
 import charlm.io.Json;
 import charlm.run.KernelsAndThreads;
@@ -67,10 +66,13 @@ public final class SweepTrial {
         return texts;
     }
 
-    /** The corpora of a sweep, each read once: trials differ in their settings, rarely in their text. */
+    /**
+     * The corpora of a sweep, each read once: trials differ in their settings, rarely in their text. A big
+     * text (or any with --token-cache) is read through its token cache, mapped, as train reads it.
+     */
     public static final class Corpora {
         private final Texts texts;
-        private final Map<List<Object>, Corpus> read = new HashMap<>();
+        private final Map<List<Object>, TrainingData.Tokens> read = new HashMap<>();
 
         public Corpora() {
             this(Texts.HERE);
@@ -82,11 +84,10 @@ public final class SweepTrial {
 
         synchronized TrainingData data(Settings s) {
             Text text = texts.locate(s.get(TrainingSettings.DATA));
-            List<Object> key = List.of(text.local().toAbsolutePath().normalize(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS),
-                    s.get(TrainingSettings.MAX_VOCAB));
-            Corpus c = read.computeIfAbsent(key, k -> Corpus.load(text.local(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS),
-                    s.get(TrainingSettings.MAX_VOCAB), line -> { }));
-            return TrainingData.split(text.named(), c, s);
+            List<Object> key = Arrays.asList(text.local().toAbsolutePath().normalize(), s.get(TrainingSettings.TOKENIZER), s.get(TrainingSettings.MAX_TOKENS),
+                    s.get(TrainingSettings.MAX_VOCAB), s.get(TrainingSettings.TOKEN_CACHE));
+            TrainingData.Tokens c = read.computeIfAbsent(key, k -> TrainingData.tokens(text.local(), s, line -> { }));
+            return TrainingData.split(text.named(), c.vocab(), c.all(), s);
         }
     }
 

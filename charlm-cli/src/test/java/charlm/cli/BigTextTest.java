@@ -119,6 +119,43 @@ class BigTextTest {
         }
     }
 
+    /**
+     * --resume reads the text as a first run does and says the same about it: the --max-vocab line, and,
+     * with the cache gone, that the text is tokenised again (into the folder the run recorded).
+     */
+    @Test
+    void resumeSaysWhatAFirstRunSaysAboutTheCache() throws IOException {
+        Path out = tmp.resolve("r"), cache = tmp.resolve("cache");
+        Cli.Result first = Cli.run(run(out, "--token-cache", cache.toString(), "--max-vocab", "20", "--epochs", "1", "--checkpoint-every", "1")).ok();
+        List<String> said = first.outLines().stream().filter(l -> l.startsWith("tokenising ") || l.startsWith("--max-vocab 20: ")).toList();
+        assertThat(said).hasSize(2);
+        try (var files = Files.list(cache)) {
+            for (Path f : files.toList()) Files.delete(f);
+        }
+        Cli.Result again = Cli.run("train", "--resume", out.toString(), "--epochs", "2").ok();
+        assertThat(again.outLines()).containsAll(said);
+        try (var files = Files.list(cache)) {
+            assertThat(files.count()).isEqualTo(1);
+        }
+    }
+
+    /** A sweep's trials read the text as train does: through the token cache given, with the scores of a run from memory. */
+    @Test
+    void sweepTrialsReadTheTokenCache() throws IOException {
+        Path cache = tmp.resolve("cache"), mapped = tmp.resolve("mapped"), memory = tmp.resolve("memory");
+        String[] sweep = {"sweep", "--data", text.toString(), "--tokenizer", "chars", "--max-tokens", "0", "--val-fraction", "0.1", "--epochs", "1",
+            "--batch-size", "4", "--num-steps", "5", "--hiddens", "8,9"};
+        Cli.run(Cli.concat(sweep, "--out", memory.toString())).ok();
+        Cli.run(Cli.concat(sweep, "--out", mapped.toString(), "--token-cache", cache.toString())).ok();
+        try (var files = Files.list(cache)) {
+            assertThat(files.map(p -> p.getFileName().toString())).singleElement().asString().startsWith("text.txt.chars").endsWith(".tokens");
+        }
+        for (String trial : List.of("hiddens-8", "hiddens-9")) {
+            assertThat(column(mapped.resolve(trial).resolve(RunDirectory.METRICS), 0, 1, 3))
+                    .isEqualTo(column(memory.resolve(trial).resolve(RunDirectory.METRICS), 0, 1, 3));
+        }
+    }
+
     @Test
     void badInputIsOneLineAndLosesNothing() throws IOException {
         Path out = tmp.resolve("run");

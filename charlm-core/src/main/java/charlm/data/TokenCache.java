@@ -233,7 +233,7 @@ public final class TokenCache {
                 throw new CharlmException("its vocabulary is not one (" + e.getMessage() + ")");
             }
             Region all = new Region(file.toAbsolutePath().toString(), h.payloadCrc(), h.tokens(), 0, h.tokens());
-            TokenSequence tokens = MappedTokens.map(ch, h.headerBytes(), h.tokens(), h.width(), MappedTokens.CHUNK_BYTES, all);
+            TokenSequence tokens = MappedTokens.map(file, ch, h.headerBytes(), h.tokens(), h.width(), MappedTokens.CHUNK_BYTES, all);
             return new Cached(file, vocab, tokens, h.droppedCharacters(), h.unknownTokens());
         } catch (IOException e) {
             throw new CharlmException("it cannot be read (" + e.getMessage() + ")");
@@ -279,7 +279,7 @@ public final class TokenCache {
                 throw new CharlmException("token cache " + file + " is not the one the run started from (remade since?); start the run again");
             }
             Region all = new Region(r.path(), r.crc(), r.tokens(), 0, r.tokens());
-            return MappedTokens.map(ch, h.headerBytes(), h.tokens(), h.width(), MappedTokens.CHUNK_BYTES, all).slice(r.from(), r.to());
+            return MappedTokens.map(file, ch, h.headerBytes(), h.tokens(), h.width(), MappedTokens.CHUNK_BYTES, all).slice(r.from(), r.to());
         } catch (IOException e) {
             throw new CharlmException("token cache " + file + " cannot be read here (" + e.getMessage() + "); put it where every worker "
                     + "reaches it at the same path (a shared file system), or use --token-cache DIR on one");

@@ -3,6 +3,7 @@ package charlm.train;
 import charlm.data.Rng;
 import charlm.data.TokenSequence;
 import charlm.kernels.SoftmaxCrossEntropy;
+import charlm.kernels.Workers;
 import charlm.model.RnnModel;
 import charlm.model.Tape;
 import java.util.Arrays;
@@ -82,12 +83,13 @@ public final class Evaluator {
         }
 
         /**
-         * A first piece of this plan for timing: its first group of streams, each cut to about total/streams
-         * predictions but at least one forward pass of {@link #CHUNK} steps, so that the time per prediction is
-         * that of the real scoring's long forward passes, not of a few short ones.
+         * A first piece of this plan for timing: its first `pieces` pieces (a scorer's B, so that no row of the
+         * probe is padding), each cut to about total/pieces predictions but at least one forward pass of
+         * {@link #CHUNK} steps, so that the time per prediction is that of the real scoring's long forward
+         * passes, not of a few short ones.
          */
-        Plan probe(long total) {
-            int b = Math.min(streams, from.length);
+        Plan probe(long total, int pieces) {
+            int b = Math.min(pieces, from.length);
             long each = Math.max(CHUNK, total / b);
             long[] f = Arrays.copyOf(from, b), n = new long[b];
             for (int i = 0; i < b; i++) n[i] = Math.min(each, predictions[i]);
@@ -135,47 +137,95 @@ public final class Evaluator {
 
     /** Perplexity over a plan's pieces of text: exp of the mean negative log-likelihood of all their predictions. */
     public static double perplexity(RnnModel model, TokenSequence text, Plan plan) {
-        int v = model.config.vocabSize();
-        double nll = 0;
-        int n = plan.from().length;
-        double[] pieceNll = new double[plan.streams()];
-        for (int g = 0; g < n; g += plan.streams()) {
-            int b = Math.min(plan.streams(), n - g);
-            long longest = 0;
-            for (int i = 0; i < b; i++) longest = Math.max(longest, plan.predictions()[g + i]);
-            int chunk = (int) Math.max(1, Math.min(Math.min(Math.min(CHUNK, longest), MAX_ROWS / b), MAX_LOGITS / ((long) b * v)));
-            float[] state = model.beginState(b);
-            Tape tape = model.newTape(b, chunk);
-            int[] x = new int[b * chunk]; // (B, T)
-            int[] y = new int[b * chunk]; // (B, T)
-            Arrays.fill(pieceNll, 0);
-            for (long at = 0; at < longest; at += chunk) {
-                int len = (int) Math.min(chunk, longest - at);
-                if (len != tape.numSteps) { // the last, shorter step of the group
-                    tape = model.newTape(b, len);
-                    x = new int[b * len];
-                    y = new int[b * len];
-                }
-                for (int i = 0; i < b; i++) {
-                    // A piece that has ended reads <unk> until the longest one ends; its logits are not scored.
-                    long left = plan.predictions()[g + i] - at;
-                    int m = (int) Math.max(0, Math.min(len, left));
-                    long from = plan.from()[g + i] + at;
-                    if (m > 0) {
-                        text.copy(from, x, i * len, m);
-                        text.copy(from + 1, y, i * len, m);
-                    }
-                    Arrays.fill(x, i * len + m, (i + 1) * len, 0);
-                    Arrays.fill(y, i * len + m, (i + 1) * len, -1);
-                }
-                model.forward(tape, x, state, false);
-                float[] logits = tape.logits(); // (T, B, V)
-                for (int i = 0; i < b; i++) {
-                    for (int t = 0; t < len && y[i * len + t] >= 0; t++) pieceNll[i] += SoftmaxCrossEntropy.nll(logits, (t * b + i) * v, v, y[i * len + t]);
-                }
-            }
-            for (int i = 0; i < b; i++) nll += pieceNll[i];
+        return new Scorer(model, plan).perplexity(text, plan);
+    }
+
+    /**
+     * What scoring needs, allocated once and reused at every scoring of a run (a tape of an LSTM-512 at
+     * {@link #MAX_ROWS} rows is 34 MB: made anew at each scoring, it outlived the young generation and
+     * piled up in the old one until a full collection, most of the resident memory of a big-text run).
+     *
+     * <p>Every forward pass has the same shape: B rows, T steps. A group of fewer pieces is padded with
+     * rows that read {@code <unk>} and are not scored, and the last, shorter forward pass of a group with
+     * steps that are not scored; a row's logits at a step depend only on its own earlier steps, and the
+     * products give each row the same bits whatever the other rows hold, so padding changes no score.
+     * The negative log-likelihoods are summed on the model's workers, each piece by one part, in step
+     * order, so the result does not depend on the thread count.
+     */
+    public static final class Scorer {
+        private final RnnModel model;
+        private final int rows;      // B: pieces side by side
+        private final int steps;     // T of every forward pass
+        private final int vocab;     // V
+        private final Tape tape;
+        private final float[] state;
+        private final int[] x;       // (B, T)
+        private final int[] y;       // (B, T); -1 where nothing is scored
+        private final int[] scored;  // (B): steps of this forward pass that row b scores
+        private final double[] pieceNll; // (B): the current group's sums
+        private final Workers.Task nllTask = Workers.named("held-out scoring", this::addNll);
+
+        /** Sized for plan: its groups of pieces balanced (98 windows at 64 streams run as 2 x 49, not 64 + 34). */
+        public Scorer(RnnModel model, Plan plan) {
+            this.model = model;
+            this.vocab = model.config.vocabSize();
+            int n = plan.from().length;
+            int groups = (n + plan.streams() - 1) / plan.streams();
+            this.rows = (n + groups - 1) / groups;
+            long longest = 1;
+            for (long p : plan.predictions()) longest = Math.max(longest, p);
+            this.steps = (int) Math.max(1, Math.min(Math.min(Math.min(CHUNK, longest), MAX_ROWS / rows), MAX_LOGITS / ((long) rows * vocab)));
+            this.tape = model.newTape(rows, steps);
+            this.state = model.beginState(rows);
+            this.x = new int[rows * steps];
+            this.y = new int[rows * steps];
+            this.scored = new int[rows];
+            this.pieceNll = new double[rows];
         }
-        return Math.exp(nll / plan.total());
+
+        /** B: the pieces each forward pass runs side by side. */
+        int rows() {
+            return rows;
+        }
+
+        /** Perplexity over plan's pieces of text (any plan: its groups run this scorer's B rows at a time). */
+        public double perplexity(TokenSequence text, Plan plan) {
+            double nll = 0;
+            int n = plan.from().length;
+            for (int g = 0; g < n; g += rows) {
+                int b = Math.min(rows, n - g);
+                long longest = 0;
+                for (int i = 0; i < b; i++) longest = Math.max(longest, plan.predictions()[g + i]);
+                Arrays.fill(state, 0);
+                Arrays.fill(pieceNll, 0);
+                for (long at = 0; at < longest; at += steps) {
+                    for (int i = 0; i < rows; i++) {
+                        // A piece that has ended (or a padding row) reads <unk> until the longest one ends; its logits are not scored.
+                        int m = i < b ? (int) Math.max(0, Math.min(steps, plan.predictions()[g + i] - at)) : 0;
+                        long from = i < b ? plan.from()[g + i] + at : 0;
+                        if (m > 0) {
+                            text.copy(from, x, i * steps, m);
+                            text.copy(from + 1, y, i * steps, m);
+                        }
+                        Arrays.fill(x, i * steps + m, (i + 1) * steps, 0);
+                        Arrays.fill(y, i * steps + m, (i + 1) * steps, -1);
+                        scored[i] = m;
+                    }
+                    model.forward(tape, x, state, false);
+                    model.workers().run(nllTask);
+                }
+                for (int i = 0; i < b; i++) nll += pieceNll[i];
+            }
+            return Math.exp(nll / plan.total());
+        }
+
+        /** Adds this part's pieces' negative log-likelihoods of the last forward pass, each piece in step order. */
+        private void addNll(int part, int parts) {
+            float[] logits = tape.logits(); // (T, B, V)
+            int i0 = Workers.start(part, parts, rows, 1), i1 = Workers.end(part, parts, rows, 1);
+            for (int i = i0; i < i1; i++) {
+                for (int t = 0; t < scored[i]; t++) pieceNll[i] += SoftmaxCrossEntropy.nll(logits, (t * rows + i) * vocab, vocab, y[i * steps + t]);
+            }
+        }
     }
 }

@@ -55,6 +55,7 @@ public final class Trainer {
     private final Sampler sampler;
     private final TokenSequence validation;
     private final Evaluator.Plan heldOut;   // what of the held-out text each scoring reads (--eval-tokens)
+    private final Evaluator.Scorer scorer;  // its tape and buffers, made once for every scoring of the run
     private final Rng rng;
     private final Minibatch batch;
     private final float[] state;             // (layers, slots, B, H) carried across minibatches
@@ -131,6 +132,7 @@ public final class Trainer {
         this.validation = validation;
         this.heldOut = validation == null ? null
                 : Evaluator.plan(validation.length(), settings.get(TrainingSettings.EVAL_TOKENS), settings.get(TrainingSettings.SEED));
+        this.scorer = heldOut == null ? null : new Evaluator.Scorer(model, heldOut);
         this.rng = rng;
         this.batch = new Minibatch(batchSize, numSteps);
         this.state = model.beginState(batchSize);
@@ -274,11 +276,11 @@ public final class Trainer {
      */
     private double expectedEvaluationSeconds() {
         if (validation == null) return 0;
-        Evaluator.Plan probe = heldOut.probe(1_000);
+        Evaluator.Plan probe = heldOut.probe(1_000, scorer.rows());
         double perToken = Double.POSITIVE_INFINITY;
         for (int round = 0; round < 3; round++) {
             long t0 = System.nanoTime();
-            Evaluator.perplexity(model, validation, probe);
+            scorer.perplexity(validation, probe);
             perToken = Math.min(perToken, (System.nanoTime() - t0) / 1e9 / probe.total());
         }
         return EVALUATION_MARGIN * perToken * heldOut.total();
@@ -340,7 +342,7 @@ public final class Trainer {
     private void evaluate(TrainingListener listener, double lr) {
         listener.onEvaluationStart();
         long t0 = System.nanoTime();
-        double val = Evaluator.perplexity(model, validation, heldOut);
+        double val = scorer.perplexity(validation, heldOut);
         boolean best = val < bestValidation;
         if (best) {
             bestValidation = val;

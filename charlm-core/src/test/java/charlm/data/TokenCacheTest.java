@@ -218,13 +218,23 @@ class TokenCacheTest {
             }
             Files.write(f, b.array());
             try (FileChannel ch = FileChannel.open(f)) {
-                MappedTokens m = MappedTokens.map(ch, header, n, width, 8); // 8-byte chunks: 125 or 250 of them
+                MappedTokens m = MappedTokens.map(f, ch, header, n, width, 8, null); // 8-byte chunks: 125 or 250 of them
                 assertSameTokens(m, expected);
                 TokenSequence s = m.slice(333, 901);
                 int[] part = new int[568];
                 s.copy(0, part, 0, 568);
                 assertThat(part).isEqualTo(java.util.Arrays.copyOfRange(expected, 333, 901));
                 assertThat(s.slice(10, 20).get(9)).isEqualTo(expected[333 + 19]);
+                // copy reads the file, not the map: every run, across chunks, into the middle of an array, as get reads it
+                for (int from = 0; from < 568; from += 37) {
+                    int len = Math.min(568 - from, 1 + from % 50);
+                    int[] into = new int[len + 3];
+                    s.copy(from, into, 2, len);
+                    for (int k = 0; k < len; k++) assertThat(into[2 + k]).isEqualTo(s.get(from + k)).isEqualTo(expected[333 + from + k]);
+                    assertThat(into[0]).isZero();
+                    assertThat(into[len + 2]).isZero();
+                }
+                assertThatThrownBy(() -> s.copy(560, part, 0, 9)).isInstanceOf(IndexOutOfBoundsException.class);
                 assertThatThrownBy(() -> s.get(568)).isInstanceOf(IndexOutOfBoundsException.class);
             }
         }

@@ -69,6 +69,20 @@ public final class Reference {
         return r;
     }
 
+    /** Runs a Python script of this repository (its path from the repository's root) with the reference's Python; fails the test if it exits non-zero. */
+    public static Result script(String path, String... args) throws IOException {
+        Path file = null;
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null && file == null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve(path))) file = dir.resolve(path);
+        }
+        if (file == null) fail(path + " not found above " + Path.of("").toAbsolutePath());
+        List<String> cmd = new ArrayList<>(List.of(PYTHON, file.toString()));
+        cmd.addAll(List.of(args));
+        Result r = exec(cmd);
+        if (r.code != 0) fail(path + " " + String.join(" ", args) + " exited " + r.code + ": " + r.err);
+        return r;
+    }
+
     private static Result exec(List<String> cmd) throws IOException {
         Path out = Files.createTempFile("charlm-ref", ".out"), err = Files.createTempFile("charlm-ref", ".err");
         try {

@@ -138,6 +138,39 @@ class EvaluatorTest {
         }
     }
 
+    /**
+     * Scoring splits its work over hidden columns (the model's steps) and over pieces (the log-likelihoods),
+     * never over a sum: the same bits on 1, 2 and 3 threads, for a whole text and for a plan whose last
+     * group is padded with unscored rows, and a scorer reused for another plan and again (as a run reuses
+     * its scorer for the probe and every scoring) gives the bits of a fresh one.
+     */
+    @org.junit.jupiter.api.Test
+    void scoringIsBitIdenticalOnAnyNumberOfThreadsAndAReusedScorerIsAFreshOne() {
+        int v = 37;
+        int[] t = tokens(6_001, v, 5);
+        TokenSequence text = TokenSequence.of(t);
+        Evaluator.Plan whole = Evaluator.Plan.whole(t.length, 5);
+        Evaluator.Plan ragged = new Evaluator.Plan(new long[] {0, 40, 500, 900, 1_000, 2_000, 2_990}, new long[] {40, 300, 7, 100, 999, 129, 10}, 3, "ragged");
+        double[] want = null;
+        for (int threads = 1; threads <= 3; threads++) {
+            try (Workers workers = new Workers(threads)) {
+                RnnModel m = new RnnModel(new ModelConfig(v, 160, Activation.TANH, InputKind.EMBEDDING, 16, Cells.LSTM, 1), Kernels.get(), workers);
+                m.initialize(new Rng(3));
+                Evaluator.Scorer reused = new Evaluator.Scorer(m, whole);
+                double[] got = {Evaluator.perplexity(m, text, whole), Evaluator.perplexity(m, text, ragged),
+                        reused.perplexity(text, whole), reused.perplexity(text, whole.probe(1_000, 3)), reused.perplexity(text, whole)};
+                assertThat(got[2]).as("a scorer made for the plan").isEqualTo(got[0]);
+                assertThat(got[4]).as("the same scorer after another plan").isEqualTo(got[0]);
+                if (want == null) {
+                    want = got;
+                    assertThat(got[0]).isNotEqualTo(got[1]);
+                } else {
+                    assertThat(got).as("%d threads", threads).isEqualTo(want);
+                }
+            }
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void aBookSizedHeldOutTextIsStillOneStream() {
         // the book's --val-fraction 0.1 holds out 1,000 tokens: scored exactly as before pieces existed
