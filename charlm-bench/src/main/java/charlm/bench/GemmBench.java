@@ -60,7 +60,18 @@ public class GemmBench {
         /** Its embedding's gradient dX = dA · W_xᵀ over all rows, one gate. */
         NT_4096x64x512(Op.NT, 4096, 64, 512, 64),
         /** Its logits, V = 65. */
-        NT_4096x65x512(Op.NT, 4096, 65, 512, 65);
+        NT_4096x65x512(Op.NT, 4096, 65, 512, 65),
+        /**
+         * Wide text (H = 1024, LSTM, B = 128, T = 64): one thread's share of a step's product, 4 gates ×
+         * 512 columns as 32 packed (k, 64) panels of 256 KB each, 8 MB in all, read one after another as
+         * RecurrentWeights does (ldc = 2048). The backward step runs the same kernel on the transposed
+         * panels, so this shape stands for both.
+         */
+        NNP_128x2048x1024(Op.NNP, 128, 2048, 1024, 2048),
+        /** The same with B = 64. */
+        NNP_64x2048x1024(Op.NNP, 64, 2048, 1024, 2048),
+        /** Its weight gradient, one gate, one row half: dW (512 of 1024 rows) += Pᵀ dA over T·B = 8192 rows, dA in panels. */
+        TNP_512x1024x8192_half(Op.TNP, 512, 1024, 8192, 1024);
 
         final Op op;
         final int m, n, k, ld;
@@ -74,13 +85,17 @@ public class GemmBench {
         }
     }
 
-    enum Op { NN, TN, NT }
+    /** NNP: gemmNN over (k, 64) panels of B one after another; TNP: gemmTNPanels with A one half of (k, 2m). */
+    enum Op { NN, TN, NT, NNP, TNP }
 
     @Param({"vector", "reference"})
     public String kernels;
 
     @Param
     public Shape shape;
+
+    /** Width of the model's step panels (RecurrentLayer.ALIGN). */
+    private static final int PANEL = 64;
 
     private Kernels kern;
     private float[] a, b, c;
@@ -111,6 +126,8 @@ public class GemmBench {
             case TN -> { lda = shape.name().endsWith("_half") ? 512 : m; ldb = n; ldc = n;
                          a = fill(k * lda); b = fill(k * ldb); c = fill(m * ldc); }
             case NT -> { lda = k; ldb = k; ldc = n; a = fill(m * lda); b = fill(n * ldb); c = fill(m * ldc); }
+            case NNP -> { lda = k; ldb = PANEL; ldc = n; a = fill(m * lda); b = fill(k * n); c = fill(m * ldc); }
+            case TNP -> { lda = 2 * m; ldb = 0; ldc = n; a = fill(k * lda); b = fill(k * n); c = fill(m * ldc); }
         }
         flopsPerCall = 2L * m * n * k;
     }
@@ -128,6 +145,10 @@ public class GemmBench {
             case NN -> kern.gemmNN(m, n, k, a, 0, lda, b, 0, ldb, c, 0, ldc);
             case TN -> kern.gemmTN(m, n, k, a, 0, lda, b, 0, ldb, c, 0, ldc);
             case NT -> kern.gemmNT(m, n, k, a, 0, lda, b, 0, ldb, c, 0, ldc);
+            case NNP -> {
+                for (int q = 0; q < n; q += PANEL) kern.gemmNN(m, PANEL, k, a, 0, lda, b, q * k, PANEL, c, q, ldc);
+            }
+            case TNP -> kern.gemmTNPanels(m, n, k, a, 0, lda, b, 0, c, 0, ldc);
         }
         counter.flops += flopsPerCall;
         return c;
