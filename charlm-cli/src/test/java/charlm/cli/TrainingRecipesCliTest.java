@@ -122,14 +122,15 @@ class TrainingRecipesCliTest {
         Cli.run("train", "--preset", "fancy", "--data", book.toString(), "--out", tmp.resolve("y").toString()).refused("text-lstm");
     }
 
-    /** --preset big is text's GRU for a long text: 1% held out, a sampled score every 1000 steps, checkpoints every 10 minutes, no dropout. */
+    /** --preset big is text-lstm's recipe for a long text: 1% held out, a sampled score every 1000 steps, checkpoints every 10 minutes. */
     @Test
-    void theBigTextPresetIsTheTextRecipeWithoutDropoutCountedInStepsAndTime() throws Exception {
+    void theBigTextPresetIsTheTextLstmRecipeCountedInStepsAndTime() throws Exception {
         Path out = tmp.resolve("preset-big");
         Cli.run(withPreset("train", "big", "--hiddens", "16", "--val-fraction", "0.1", "--out", out.toString())).ok();
         var settings = Cli.settingsOf(out);
-        assertThat(settings.get("cell")).isEqualTo("gru");
-        assertThat(((Number) settings.get("dropout")).doubleValue()).isZero();
+        assertThat(settings.get("cell")).isEqualTo("lstm");
+        assertThat(((Number) settings.get("forget_bias")).doubleValue()).isEqualTo(1.0);
+        assertThat(((Number) settings.get("dropout")).doubleValue()).isEqualTo(0.2);
         assertThat(((Number) settings.get("eval_tokens")).longValue()).isEqualTo(1_000_000L);
         assertThat(settings.get("checkpoint_every")).isEqualTo("10m");
         assertThat(((Number) settings.get("val_fraction")).doubleValue()).as("given beside the preset").isEqualTo(0.1);
