@@ -34,9 +34,10 @@ public final class LocalSgd {
 
     /**
      * A worker's round: its parameter change start − end (P), its state to hand to its next round, its mean
-     * minibatch loss, and the seconds it took (to tell a round's training from its exchange).
+     * minibatch loss, the rate its last step took (for the run's reports), and the seconds it took (to tell a
+     * round's training from its exchange).
      */
-    public record WorkerResult(float[] delta, TrainerState state, double loss, double seconds) implements Serializable {
+    public record WorkerResult(float[] delta, TrainerState state, double loss, double lastRate, double seconds) implements Serializable {
     }
 
     /**
@@ -46,9 +47,9 @@ public final class LocalSgd {
     public interface Engine extends AutoCloseable {
         /**
          * Each worker's round from params, taking steps minibatch steps from its state (null: its first
-         * round); the results in worker order, whatever order the workers finished in.
+         * round) at the rates clock gives; the results in worker order, whatever order the workers finished in.
          */
-        List<WorkerResult> round(float[] params, int steps, List<TrainerState> states);
+        List<WorkerResult> round(float[] params, int steps, RoundClock clock, List<TrainerState> states);
 
         /** Where the workers run, for the run's first line: "2 workers in this process, one after another". */
         String describe();
@@ -87,7 +88,10 @@ public final class LocalSgd {
         }
     }
 
-    /** The settings a worker trains with: B/N streams, and none of the run's limits (the driver keeps those) nor rounds of its own. */
+    /**
+     * The settings a worker trains with: B/N streams, and none of the run's limits (the driver keeps those) nor
+     * rounds of its own. Without --time-limit its schedule still follows the time: the driver sends a {@link RoundClock}.
+     */
     public static Settings workerSettings(Settings run) {
         int workers = run.get(TrainingSettings.WORKERS);
         Settings s = run.with(TrainingSettings.BATCH_SIZE, run.get(TrainingSettings.BATCH_SIZE) / workers)
@@ -108,9 +112,11 @@ public final class LocalSgd {
 
     /**
      * Worker k's round: a model with params, a trainer on its shard continued from state (or new), steps
-     * minibatch steps, and what changed. kernels and threads are the worker's own; results do not depend on them.
+     * minibatch steps at the rates clock gives, and what changed. kernels and threads are the worker's own;
+     * results do not depend on them.
      */
-    public static WorkerResult work(Job job, int worker, float[] params, int steps, TrainerState state, Kernels kernels, Workers threads) {
+    public static WorkerResult work(Job job, int worker, float[] params, int steps, RoundClock clock, TrainerState state, Kernels kernels,
+                                    Workers threads) {
         long t0 = System.nanoTime();
         Settings s = workerSettings(job.settings());
         RnnModel model = new RnnModel(TrainingSettings.modelConfig(s, job.vocabSize()), kernels, threads);
@@ -120,10 +126,10 @@ public final class LocalSgd {
         Trainer trainer = state == null
                 ? new Trainer(model, s, shard, null, workerRng(s.get(TrainingSettings.SEED), worker))
                 : Trainer.resume(model, s, shard, null, state);
-        double loss = trainer.trainSteps(steps);
+        double loss = trainer.trainSteps(steps, clock);
         float[] delta = new float[x.length];
         for (int i = 0; i < x.length; i++) delta[i] = params[i] - x[i];
-        return new WorkerResult(delta, trainer.state(), loss, (System.nanoTime() - t0) / 1e9);
+        return new WorkerResult(delta, trainer.state(), loss, trainer.lastRate(), (System.nanoTime() - t0) / 1e9);
     }
 
     /** The workers as plain calls in this process, one after another, each on the run's kernels and threads. */
@@ -131,9 +137,9 @@ public final class LocalSgd {
         checkShards(job);
         return new Engine() {
             @Override
-            public List<WorkerResult> round(float[] params, int steps, List<TrainerState> states) {
+            public List<WorkerResult> round(float[] params, int steps, RoundClock clock, List<TrainerState> states) {
                 List<WorkerResult> out = new ArrayList<>();
-                for (int k = 0; k < job.workers(); k++) out.add(work(job, k, params, steps, states.get(k), kernels, threads));
+                for (int k = 0; k < job.workers(); k++) out.add(work(job, k, params, steps, clock, states.get(k), kernels, threads));
                 return out;
             }
 

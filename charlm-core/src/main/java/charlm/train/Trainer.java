@@ -90,6 +90,8 @@ public final class Trainer {
     private int windowCount;
     private double reserve = TIME_MARGIN;
     private double lastRoundSeconds;                 // with rounds: how long the last took (0 for one process)
+    private int lastRoundSteps;                      // and how many steps it had (0 before the first)
+    private double lastRate = Double.NaN;            // the rate of the last step taken here
 
     /**
      * @param settings   the run's settings (see {@link TrainingSettings}); the model was built from them
@@ -186,6 +188,11 @@ public final class Trainer {
         return bestValidation;
     }
 
+    /** The rate the last step took (with rounds, the workers' mean at the round's last step); NaN before any. */
+    public double lastRate() {
+        return lastRate;
+    }
+
     /** Counts --time-limit from this System.nanoTime() (the command's start) rather than from the trainer's making. */
     public void countTimeFrom(long nanoOrigin) {
         this.clockOrigin = nanoOrigin;
@@ -233,11 +240,14 @@ public final class Trainer {
             }
             if (batchInEpoch == 0) beginEpoch();
             long t0 = System.nanoTime();
-            double lr = rate();
             int steps = rounds == null ? 1 : roundLength();
-            double loss = rounds == null ? trainMinibatch(batchInEpoch, lr) : trainRound(steps);
+            double loss = rounds == null ? trainMinibatch(batchInEpoch, rate()) : trainRound(steps, roundClock());
+            double lr = lastRate; // with rounds the workers' own, at the round's last step: the step this report is at
             double seconds = (System.nanoTime() - t0) / 1e9;
-            if (rounds != null) lastRoundSeconds = seconds;
+            if (rounds != null) {
+                lastRoundSeconds = seconds;
+                lastRoundSteps = steps;
+            }
             batchInEpoch += steps;
             epochSeconds += seconds;
             listener.onMinibatch(new Progress(epochsDone + 1, batchInEpoch, batchesInEpoch, step, loss, lr,
@@ -291,14 +301,47 @@ public final class Trainer {
      * with a time limit and no --max-steps, over the time or the epochs, whichever will run out first.
      */
     private double rate() {
+        return rate(timeProgress());
+    }
+
+    /**
+     * The rate for the next step when timeProgress of the time budget is used: the schedule's progress is
+     * the larger of the steps' and the time's (0 where the time does not count), clamped to [0, 1].
+     */
+    private double rate(double timeProgress) {
         long next = step + 1;
         int warmup = settings.get(TrainingSettings.WARMUP_STEPS);
         double progress = horizon > warmup ? (double) (next - warmup) / (horizon - warmup) : 1;
-        if (timeLimit != null && maxSteps == 0) {
-            double budget = timeLimit.toMillis() / 1000.0 - reserve;
-            progress = Math.max(progress, budget > 0 ? secondsUsed() / budget : 1);
-        }
-        return schedule.at(next, Math.max(0, Math.min(1, progress)), epochsDone + 1);
+        return schedule.at(next, Math.max(0, Math.min(1, Math.max(progress, timeProgress))), epochsDone + 1);
+    }
+
+    /** Whether the schedule runs over --time-limit: a limit and no --max-steps (which sets the length itself). */
+    private boolean scheduleFollowsTime() {
+        return timeLimit != null && maxSteps == 0;
+    }
+
+    /** The seconds the schedule spreads over: the limit less what the final scoring and the files keep back. */
+    private double budget() {
+        return timeLimit.toMillis() / 1000.0 - reserve;
+    }
+
+    /** The share of the time budget used now, where the schedule follows the time (else 0: the steps alone count). */
+    private double timeProgress() {
+        if (!scheduleFollowsTime()) return 0;
+        double budget = budget();
+        return budget > 0 ? secondsUsed() / budget : 1;
+    }
+
+    /**
+     * What the workers of the next round are told of the time: the share used now, and per step the share
+     * the last round took per step (nothing before the first round, or the first after a resume); the
+     * workers cannot read the clock themselves without their rounds depending on when they run.
+     */
+    private RoundClock roundClock() {
+        if (!scheduleFollowsTime()) return RoundClock.NONE;
+        double budget = budget();
+        double perStep = lastRoundSteps == 0 || budget <= 0 ? 0 : lastRoundSeconds / lastRoundSteps / budget;
+        return new RoundClock(timeProgress(), perStep);
     }
 
     private void beginEpoch() {
@@ -383,6 +426,7 @@ public final class Trainer {
         }
         watchForDivergence(k, loss);
         clipping.clip(grad, norm);
+        lastRate = lr;
         optimizer.step(params, grad, lr, ++step);
         passes.zero(grad);
         int tokens = batchSize * numSteps;
@@ -395,14 +439,15 @@ public final class Trainer {
 
     /**
      * A worker's part of a round of local SGD: the next n minibatches, across an epoch's end where one
-     * comes, with none of the run's limits, scores or reports (the driver has those). Returns their mean loss.
+     * comes, with none of the run's limits, scores or reports (the driver has those). Step i takes the
+     * rate a one-process run would at clock.at(i) of its time budget. Returns their mean loss.
      */
-    public double trainSteps(int n) {
+    public double trainSteps(int n, RoundClock clock) {
         if (rounds != null) throw new IllegalStateException("a worker's trainer runs no rounds of its own");
         double sum = 0;
         for (int i = 0; i < n; i++) {
             if (batchInEpoch == 0) beginEpoch();
-            sum += trainMinibatch(batchInEpoch, rate());
+            sum += trainMinibatch(batchInEpoch, rate(clock.at(i)));
             if (++batchInEpoch == batchesInEpoch) {
                 epochsDone++;
                 batchInEpoch = 0;
@@ -419,24 +464,27 @@ public final class Trainer {
     }
 
     /**
-     * One round: every worker takes steps minibatch steps from the parameters; their changes are summed in
-     * worker order (so the bits do not depend on which worker finished first) and averaged, and the outer
-     * optimizer steps with that mean as its gradient. Returns the workers' mean loss.
+     * One round: every worker takes steps minibatch steps from the parameters, its rates following clock;
+     * their changes are summed in worker order (so the bits do not depend on which worker finished first)
+     * and averaged, and the outer optimizer steps with that mean as its gradient. Returns the workers' mean
+     * loss; {@link #lastRate} becomes their mean rate at the round's last step.
      */
-    private double trainRound(int steps) {
+    private double trainRound(int steps, RoundClock clock) {
         float[] params = model.params.data, mean = model.params.grad;
-        List<LocalSgd.WorkerResult> results = rounds.round(params, steps, workerStates);
+        List<LocalSgd.WorkerResult> results = rounds.round(params, steps, clock, workerStates);
         List<TrainerState> states = new ArrayList<>();
-        double loss = 0;
+        double loss = 0, rate = 0;
         for (LocalSgd.WorkerResult r : results) {
             float[] d = r.delta();
             for (int i = 0; i < mean.length; i++) mean[i] += d[i];
             states.add(r.state());
             loss += r.loss();
+            rate += r.lastRate();
         }
         float n = results.size();
         for (int i = 0; i < mean.length; i++) mean[i] /= n;
         loss /= results.size();
+        lastRate = rate / results.size();
         if (!Double.isFinite(loss)) throw diverged(batchInEpoch, "the workers' mean loss " + loss);
         watchForDivergence(batchInEpoch, loss);
         step += steps;

@@ -2,6 +2,7 @@ package charlm.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import charlm.CharlmException;
 import charlm.data.Minibatch;
@@ -14,8 +15,11 @@ import charlm.model.Parameters;
 import charlm.model.RnnModel;
 import charlm.model.Tape;
 import charlm.settings.Settings;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -121,14 +125,116 @@ public class LocalSgdTest {
         LocalSgd.Job job = new LocalSgd.Job(s, VOCAB, TokenSequence.of(tokens()));
         try (Workers w = new Workers(1)) {
             float[] params = new RnnModel(TrainingSettings.modelConfig(s, VOCAB), Kernels.get(), w).params.data;
-            LocalSgd.WorkerResult first = LocalSgd.work(job, 1, params, 3, null, Kernels.get(), w);
-            LocalSgd.WorkerResult again = LocalSgd.work(job, 1, params, 3, first.state(), Kernels.get(), w);
-            LocalSgd.WorkerResult againTwice = LocalSgd.work(job, 1, params, 3, first.state(), Kernels.get(), w);
+            LocalSgd.WorkerResult first = LocalSgd.work(job, 1, params, 3, RoundClock.NONE, null, Kernels.get(), w);
+            LocalSgd.WorkerResult again = LocalSgd.work(job, 1, params, 3, RoundClock.NONE, first.state(), Kernels.get(), w);
+            LocalSgd.WorkerResult againTwice = LocalSgd.work(job, 1, params, 3, RoundClock.NONE, first.state(), Kernels.get(), w);
             assertThat(again.delta()).isEqualTo(againTwice.delta());
             assertThat(again.state().optimizer().get("m")).isEqualTo(againTwice.state().optimizer().get("m"));
             assertThat(again.state().step()).isEqualTo(6);
             assertThat(again.delta()).isNotEqualTo(first.delta()); // the state moved on: Adam's moments, the shard's place
         }
+    }
+
+    /** The rates a worker's optimizer was given, step by step: an optimizer that writes them down and changes nothing. */
+    private static final List<Double> RATES = new ArrayList<>();
+
+    @BeforeAll
+    static void registerRateRecorder() {
+        Optimizers.register("record-rates", (settings, params, workers) -> (x, g, lr, step) -> {
+            synchronized (RATES) {
+                RATES.add(lr);
+            }
+        });
+    }
+
+    /** The oracle: the cosine schedule of a one-process run (Trainer.rate) at the larger of its step and time progress. */
+    private static double cosine(Settings s, long step, long horizon, double timeProgress) {
+        double lr = s.get(TrainingSettings.LR), min = s.get(TrainingSettings.MIN_LR);
+        double p = Math.max(0, Math.min(1, Math.max((double) step / horizon, timeProgress)));
+        return min + (lr - min) * 0.5 * (1 + Math.cos(Math.PI * p));
+    }
+
+    @Test
+    void aWorkersRatesFollowTheRoundClockItIsSent() {
+        // No --max-steps: the schedule runs over 3 epochs of the shard, 3 x (700 - 1) / 4 streams / 5 steps = 102 steps.
+        Settings s = exactSettings().with(TrainingSettings.MAX_STEPS, 0).with(TrainingSettings.EPOCHS, 3).with(TrainingSettings.SYNC_EVERY, 6)
+                .with(TrainingSettings.OPTIMIZER, "record-rates").with(TrainingSettings.LR_SCHEDULE, "cosine").with(TrainingSettings.MIN_LR, 0.05);
+        long horizon = 102;
+        LocalSgd.Job job = new LocalSgd.Job(s, VOCAB, TokenSequence.of(tokens()));
+        // Over the steps alone; then a time budget 30% used and 10% a step; then one nearly spent, which runs past its end.
+        List<RoundClock> clocks = List.of(RoundClock.NONE, new RoundClock(0.3, 0.1), new RoundClock(0.9, 0.05));
+        try (Workers w = new Workers(1)) {
+            float[] params = new RnnModel(TrainingSettings.modelConfig(s, VOCAB), Kernels.get(), w).params.data;
+            TrainerState state = null;
+            long step = 0;
+            for (RoundClock clock : clocks) {
+                synchronized (RATES) {
+                    RATES.clear();
+                }
+                LocalSgd.WorkerResult r = LocalSgd.work(job, 1, params, 6, clock, state, Kernels.get(), w);
+                List<Double> expected = new ArrayList<>();
+                for (int i = 0; i < 6; i++) expected.add(cosine(s, ++step, horizon, clock.start() + i * clock.perStep()));
+                synchronized (RATES) {
+                    assertThat(RATES).as("the rates of a round at %s", clock).hasSize(6);
+                    for (int i = 0; i < 6; i++) assertThat(RATES.get(i)).as("step %d at %s", i, clock).isCloseTo(expected.get(i), within(1e-12));
+                }
+                assertThat(r.lastRate()).isEqualTo(expected.get(5));
+                state = r.state();
+            }
+        }
+        // what the clock changed: in the middle round the time's progress (0.3 to 0.8) was ahead of the steps' (7 to 12 of 102)
+        assertThat(cosine(s, 12, horizon, 0.8)).isLessThan(0.2 * cosine(s, 12, horizon, 0));
+        assertThat(cosine(s, 18, horizon, 1.15)).isEqualTo(0.05);
+    }
+
+    /**
+     * The driver's side, without waiting for a clock: a run whose --time-limit is found half used at its start
+     * (its clock's origin set 30 minutes back) trains its workers at the rates of the second half of a cosine.
+     * The same run without the limit, or with --max-steps (which sets the schedule's length itself), starts at the peak.
+     */
+    @Test
+    void aTimeLimitedRunsWorkersFollowItsTime() {
+        Settings s = exactSettings().with(TrainingSettings.MAX_STEPS, 0).with(TrainingSettings.EPOCHS, 3).with(TrainingSettings.SYNC_EVERY, 5)
+                .with(TrainingSettings.LR_SCHEDULE, "cosine");
+        double peak = s.get(TrainingSettings.LR);
+        Settings limited = s.with(TrainingSettings.TIME_LIMIT, Duration.ofHours(1));
+        long halfAnHourAgo = System.nanoTime() - TimeUnit.MINUTES.toNanos(30);
+        List<Double> timed = ratesOfRounds(limited, halfAnHourAgo);
+        assertThat(timed).hasSizeGreaterThan(3);
+        // 30 of the hour's (3600 - 2) s used: progress just above 0.5, so every rate is below half the peak; the steps' progress
+        // (5 to 102 of 102) overtakes the time's halfway and ends the cosine at --min-lr, 0
+        assertThat(timed).allSatisfy(lr -> assertThat(lr).isLessThan(0.5 * peak));
+        assertThat(timed.get(timed.size() - 1)).isZero();
+        assertThat(ratesOfRounds(s, System.nanoTime()).get(0)).isGreaterThan(0.95 * peak);
+        Settings byMaxSteps = limited.with(TrainingSettings.MAX_STEPS, 20);
+        assertThat(ratesOfRounds(byMaxSteps, halfAnHourAgo)).isEqualTo(ratesOfRounds(s.with(TrainingSettings.MAX_STEPS, 20), System.nanoTime()));
+    }
+
+    /** The rate each round of a run in this process reports (its workers' at the round's last step), the run's time counted from origin. */
+    private static List<Double> ratesOfRounds(Settings s, long origin) {
+        int[] tokens = tokens();
+        List<Double> rates = new ArrayList<>();
+        try (Workers w = new Workers(1)) {
+            RnnModel m = new RnnModel(TrainingSettings.modelConfig(s, VOCAB), Kernels.get(), w);
+            Rng rng = new Rng(s.get(TrainingSettings.SEED));
+            TrainingSettings.initialize(m, s, rng);
+            LocalSgd.Job job = new LocalSgd.Job(s, VOCAB, TokenSequence.of(tokens));
+            try (LocalSgd.Engine e = LocalSgd.inProcess(job, Kernels.get(), w)) {
+                Trainer t = new Trainer(m, s, TokenSequence.of(tokens), null, rng, e);
+                t.countTimeFrom(origin);
+                t.run(new TrainingListener() {
+                    @Override
+                    public void onEpoch(EpochStats stats) {
+                    }
+
+                    @Override
+                    public void onMinibatch(Progress p) {
+                        rates.add(p.lr());
+                    }
+                });
+            }
+        }
+        return rates;
     }
 
     @Test

@@ -9,6 +9,7 @@ import charlm.data.TokenCache;
 import charlm.data.TokenSequence;
 import charlm.settings.Settings;
 import charlm.train.LocalSgd;
+import charlm.train.RoundClock;
 import charlm.train.TrainerState;
 import charlm.train.TrainingSettings;
 import java.io.IOException;
@@ -75,12 +76,12 @@ public final class SparkRounds implements TrainingCluster {
             private double roundSeconds, trainingSeconds; // each round's wall time on the driver; its slowest worker's
 
             @Override
-            public List<LocalSgd.WorkerResult> round(float[] params, int steps, List<TrainerState> states) {
+            public List<LocalSgd.WorkerResult> round(float[] params, int steps, RoundClock clock, List<TrainerState> states) {
                 long t0 = System.nanoTime();
                 Broadcast<float[]> start = sc.broadcast(params.clone());
                 rounds++;
                 List<WorkerTask> tasks = new ArrayList<>();
-                for (int k = 0; k < workers; k++) tasks.add(new WorkerTask(k, steps, states.get(k), (rounds + ":" + k).equals(fault)));
+                for (int k = 0; k < workers; k++) tasks.add(new WorkerTask(k, steps, clock, states.get(k), (rounds + ":" + k).equals(fault)));
                 List<Outcome> outcomes;
                 try {
                     // n elements in n slices: partition k holds worker k, and collect keeps the partitions' order.
@@ -140,8 +141,8 @@ public final class SparkRounds implements TrainingCluster {
         }
     }
 
-    /** Worker k's part of a round. */
-    record WorkerTask(int worker, int steps, TrainerState state, boolean haltFirstAttempt) implements Serializable {
+    /** Worker k's part of a round: with the round's clock in it, a task run again takes the same rates (a worker reads no clock). */
+    record WorkerTask(int worker, int steps, RoundClock clock, TrainerState state, boolean haltFirstAttempt) implements Serializable {
     }
 
     /**
@@ -178,7 +179,7 @@ public final class SparkRounds implements TrainingCluster {
             try (Workers one = new Workers(1)) {
                 TokenSequence tokens = region == null ? TokenSequence.of(train.value()) : MAPPED.computeIfAbsent(region, TokenCache::map);
                 LocalSgd.Job job = new LocalSgd.Job(s, vocab, tokens);
-                return new Outcome(LocalSgd.work(job, task.worker(), start.value(), task.steps(), task.state(), Kernels.get(), one), null, 0, attempt);
+                return new Outcome(LocalSgd.work(job, task.worker(), start.value(), task.steps(), task.clock(), task.state(), Kernels.get(), one), null, 0, attempt);
             } catch (CharlmException e) {
                 return new Outcome(null, e.getMessage(), e.exitCode(), attempt);
             }
