@@ -168,6 +168,25 @@ class TrainingRecipesCliTest {
     }
 
     /**
+     * A time-limited run with workers decays its cosine with the time, as a one-process run does: steps.csv's rate
+     * is the workers' own (at each round's last step), and with no --epochs typed the steps' horizon is far off, so
+     * only the time can bring it down. Asserts that it falls, never how long anything took.
+     */
+    @Test
+    void aTimeLimitedRunsWorkersDecayTheirRateWithTheTime() throws Exception {
+        Path out = tmp.resolve("timed-workers");
+        Cli.run(recipe(out, "--time-limit", "8s", "--workers", "2", "--sync-every", "5", "--eval-every", "10")).ok();
+        List<String> rows = Files.readAllLines(out.resolve(RunDirectory.STEPS));
+        assertThat(rows.get(0).split(",")[4]).isEqualTo("lr");
+        // the rows scored inside the run; the last may be the final scoring, at the driver's rate for a next step
+        List<Double> rates = rows.subList(1, rows.size() - 1).stream().map(r -> Double.parseDouble(r.split(",")[4])).toList();
+        assertThat(rates).as("steps.csv:\n%s", String.join("\n", rows)).hasSizeGreaterThan(2);
+        double peak = 0.01;
+        // Without the time the workers' rate would stay within 1e-4 of the peak: the steps' horizon is a million epochs.
+        assertThat(rates.get(rates.size() - 1)).as("the rate of the last round scored").isLessThan(0.5 * peak);
+    }
+
+    /**
      * Ctrl-C in the middle of training: the child writes a checkpoint where it stopped and exits 130;
      * resumed, the run ends exactly where an uninterrupted one does.
      */
