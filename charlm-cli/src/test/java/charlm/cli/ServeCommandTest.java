@@ -2,6 +2,7 @@ package charlm.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import charlm.io.Json;
 import charlm.run.RunDirectory;
 import charlm.testing.SharedData;
 import java.io.IOException;
@@ -14,6 +15,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -129,6 +132,36 @@ class ServeCommandTest {
         Cli.Result r = Cli.run(Cli.tinyWith("train", "--data", book.toString(), "--out", out.toString(), "--serve", "0")).ok();
         assertThat(r.out()).containsPattern("serving the live view at http://127\\.0\\.0\\.1:\\d+/");
         assertThat(out.resolve(RunDirectory.MODEL)).exists();
+    }
+
+    /**
+     * train --serve with workers: the rounds feed the live page as a one-process run's minibatches do. Held at epoch
+     * 2's line, the page has both epochs and every held-out score steps.csv ends up with up to there, at the rounds' steps.
+     */
+    @Test
+    void trainWithWorkersServesItsRoundsLive() throws Exception {
+        LiveOutput out = new LiveOutput();
+        out.holdAt(line -> line.startsWith("epoch 2:"));
+        Path dir = shared.resolve("served-workers");
+        LiveOutput.Running train = LiveOutput.start(out, Cli.tinyWith("train", "--data", book.toString(), "--out", dir.toString(), "--epochs", "3",
+                "--val-fraction", "0.1", "--eval-every", "10", "--workers", "2", "--sync-every", "5", "--outer-optimizer", "sgd", "--outer-lr", "1",
+                "--outer-momentum", "0", "--serve", "0"));
+        Map<?, ?> curves;
+        try {
+            URI base = URI.create(out.await(URL, WAIT));
+            out.awaitHeld(WAIT);
+            curves = (Map<?, ?>) Json.parse(get(base.resolve("/api/curves")));
+        } finally {
+            out.release();
+        }
+        assertThat(train.exitCode(WAIT)).as(train.err().toString()).isZero();
+        assertThat(curves.get("live")).isEqualTo(true);
+        assertThat((List<?>) curves.get("epochs")).hasSize(2);
+        List<Long> live = ((List<?>) curves.get("evaluations")).stream().map(e -> ((Number) ((Map<?, ?>) e).get("step")).longValue()).toList();
+        List<Long> written = Files.readAllLines(dir.resolve(RunDirectory.STEPS)).stream().skip(1).map(r -> r.split(","))
+                .filter(r -> Double.parseDouble(r[1]) <= 2).map(r -> Long.parseLong(r[0])).toList();
+        // what the page had when the run printed epoch 2: every score the run wrote up to that epoch's end
+        assertThat(live).hasSizeGreaterThan(4).isEqualTo(written);
     }
 
     @Test
