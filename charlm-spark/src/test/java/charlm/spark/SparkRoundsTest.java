@@ -1,7 +1,10 @@
 package charlm.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import charlm.data.Rng;
+import charlm.data.TokenSequence;
 import charlm.io.Checkpoint;
 import charlm.io.Safetensors;
 import charlm.kernels.Kernels;
@@ -11,9 +14,13 @@ import charlm.settings.Settings;
 import charlm.testing.SharedData;
 import charlm.train.LocalSgd;
 import charlm.train.LocalSgdTest;
+import charlm.train.RoundClock;
+import charlm.train.TrainerState;
+import charlm.train.TrainingSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +47,35 @@ class SparkRoundsTest {
             assertThat(LocalSgdTest.worstRelativeDifference(spark.params, oracle.params)).isLessThan(1e-5);
             // The driver sums in worker order, whichever task finished first: the same bits as in this process.
             assertThat(spark.params.data).isEqualTo(here.params.data);
+        }
+    }
+
+    /**
+     * The round's clock travels with each task: a round of a time-limited run on Spark has the bits of the same round
+     * in this process, at the rates the clock gives (not those of the steps alone).
+     */
+    @Test
+    void aRoundOnSparkTakesTheRatesOfItsClockWithTheBitsOfOneInThisProcess() {
+        Settings s = LocalSgdTest.exactSettings().with(TrainingSettings.MAX_STEPS, 0).with(TrainingSettings.EPOCHS, 3)
+                .with(TrainingSettings.SYNC_EVERY, 4).with(TrainingSettings.LR_SCHEDULE, "cosine").with(TrainingSettings.OPTIMIZER, "adam")
+                .with(TrainingSettings.LR, 0.01);
+        LocalSgd.Job job = new LocalSgd.Job(s, LocalSgdTest.VOCAB, TokenSequence.of(LocalSgdTest.tokens()));
+        RoundClock clock = new RoundClock(0.3, 0.1);
+        List<TrainerState> first = Arrays.asList(null, null);
+        try (Workers w = new Workers(1);
+             LocalSgd.Engine spark = new SparkRounds().connect("local[2]", job);
+             LocalSgd.Engine here = LocalSgd.inProcess(job, Kernels.get(), w)) {
+            RnnModel m = new RnnModel(TrainingSettings.modelConfig(s, LocalSgdTest.VOCAB), Kernels.get(), w);
+            TrainingSettings.initialize(m, s, new Rng(s.get(TrainingSettings.SEED)));
+            float[] params = m.params.data;
+            List<LocalSgd.WorkerResult> a = spark.round(params, 4, clock, first), b = here.round(params, 4, clock, first);
+            List<LocalSgd.WorkerResult> bySteps = here.round(params, 4, RoundClock.NONE, first);
+            // the last of the 4 steps at 0.3 + 3 x 0.1 of the budget, far ahead of its 4 of 102 steps
+            double expected = 0.01 * 0.5 * (1 + Math.cos(Math.PI * 0.6));
+            for (int k = 0; k < 2; k++) {
+                assertThat(a.get(k).delta()).as("worker %d", k).isEqualTo(b.get(k).delta()).isNotEqualTo(bySteps.get(k).delta());
+                assertThat(a.get(k).lastRate()).isEqualTo(b.get(k).lastRate()).isCloseTo(expected, within(1e-12));
+            }
         }
     }
 
