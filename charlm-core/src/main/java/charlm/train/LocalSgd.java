@@ -90,7 +90,8 @@ public final class LocalSgd {
 
     /**
      * The settings a worker trains with: B/N streams, and none of the run's limits (the driver keeps those) nor
-     * rounds of its own. Without --time-limit its schedule still follows the time: the driver sends a {@link RoundClock}.
+     * rounds of its own. It has no --time-limit of its own either: its schedule follows the run's time through the
+     * {@link RoundClock} the driver sends with each round.
      */
     public static Settings workerSettings(Settings run) {
         int workers = run.get(TrainingSettings.WORKERS);
