@@ -14,6 +14,7 @@ import charlm.run.TrainingRun;
 import charlm.serve.TrainingFeed;
 import charlm.settings.Setting;
 import charlm.settings.Settings;
+import charlm.settings.ValueType;
 import charlm.train.EpochStats;
 import charlm.train.Evaluator;
 import charlm.train.Evaluation;
@@ -196,7 +197,7 @@ final class TrainCommand implements Callable<Integer>, UsesSettings {
             w.printf(Locale.ROOT, "local SGD: %s, each with %d streams; a round every %d steps, then %s at rate %s, momentum %s%n",
                     run.config().get("workers_run"), settings.get(TrainingSettings.BATCH_SIZE) / settings.get(TrainingSettings.WORKERS),
                     settings.get(TrainingSettings.SYNC_EVERY), settings.format(TrainingSettings.OUTER_OPTIMIZER),
-                    settings.format(TrainingSettings.OUTER_LR), settings.format(TrainingSettings.OUTER_MOMENTUM));
+                    ValueType.formatNumber(TrainingSettings.outerLr(settings)), ValueType.formatNumber(TrainingSettings.outerMomentum(settings)));
         }
         ProgressLine progress = new ProgressLine(w, Boolean.getBoolean("charlm.terminal"),
                 (long) settings.get(TrainingSettings.BATCH_SIZE) * settings.get(TrainingSettings.NUM_STEPS));

@@ -47,7 +47,8 @@ class ResumeTest {
             case "no-detach" -> new String[] {"--no-detach"};
             case "lstm" -> new String[] {"--cell", "lstm", "--layers", "2"};
             // Local SGD: the outer optimizer's velocity and each worker's Adam moments, generator (dropout) and place in its shard
-            case "workers" -> new String[] {"--workers", "2", "--sync-every", "5", "--optimizer", "adam", "--lr", "0.01", "--dropout", "0.1"};
+            case "workers" -> new String[] {"--workers", "2", "--sync-every", "5", "--outer-optimizer", "nesterov", "--optimizer", "adam", "--lr", "0.01",
+                    "--dropout", "0.1"};
             default -> new String[] {};
         };
         Path whole = dir.resolve("whole-" + variant), half = dir.resolve("half-" + variant);

@@ -64,6 +64,15 @@ public final class ValueType<T> {
     public static final ValueType<Double> DECIMAL = number(t -> finite(Double.parseDouble(t.strip())), ValueType::formatNumber,
             Double::isFinite, Number::doubleValue);
 
+    /**
+     * A finite decimal number or "auto" (null): the value then follows another setting, as the outer
+     * optimizer's rate and momentum follow the outer optimizer.
+     */
+    public static final ValueType<Double> DECIMAL_OR_AUTO = new ValueType<>(
+            t -> t.strip().equalsIgnoreCase("auto") ? null : DECIMAL.parse(t),
+            v -> v == null ? "auto" : formatNumber(v), v -> v == null ? null : v,
+            json -> json == null || "auto".equals(json) ? null : DECIMAL.fromJson(json), List::of);
+
     /** A positive number or "none", which reads as +infinity (no limit): the clipping threshold. */
     public static final ValueType<Double> NUMBER_OR_NONE = new ValueType<>(
             t -> t.strip().equalsIgnoreCase("none") ? Double.POSITIVE_INFINITY : DECIMAL.parse(t),

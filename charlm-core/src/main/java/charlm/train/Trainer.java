@@ -147,7 +147,7 @@ public final class Trainer {
         this.syncEvery = settings.get(TrainingSettings.SYNC_EVERY);
         this.workerStates = java.util.Collections.nCopies(workers, null);
         this.optimizer = rounds == null ? Optimizers.create(settings, model.params, model.workers())
-                : new OuterStep(settings.get(TrainingSettings.OUTER_OPTIMIZER), settings.get(TrainingSettings.OUTER_MOMENTUM), model.params.size());
+                : new OuterStep(settings.get(TrainingSettings.OUTER_OPTIMIZER), TrainingSettings.outerMomentum(settings), model.params.size());
         this.schedule = Schedules.create(settings);
         // The schedule's horizon in steps: --max-steps, else the epochs at the nominal minibatches per epoch.
         long perEpoch = Math.max(1, (tokens.length() - 1L) / batchSize / numSteps);
@@ -488,7 +488,7 @@ public final class Trainer {
         if (!Double.isFinite(loss)) throw diverged(batchInEpoch, "the workers' mean loss " + loss);
         watchForDivergence(batchInEpoch, loss);
         step += steps;
-        optimizer.step(params, mean, settings.get(TrainingSettings.OUTER_LR), step);
+        optimizer.step(params, mean, TrainingSettings.outerLr(settings), step);
         passes.zero(mean);
         workerStates = List.copyOf(states);
         long tokens = (long) batchSize * numSteps * steps;

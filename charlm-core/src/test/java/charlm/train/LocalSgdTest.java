@@ -254,6 +254,29 @@ public class LocalSgdTest {
     }
 
     @Test
+    void theOuterStepIsPlainAveragingByDefaultAndNesterovAloneIsDiLoCosWholeStep() {
+        Settings two = exactSettings().with(TrainingSettings.WORKERS, 2);
+        Settings byDefault = two.with(TrainingSettings.OUTER_OPTIMIZER, TrainingSettings.OUTER_OPTIMIZER.defaultValue())
+                .with(TrainingSettings.OUTER_LR, null).with(TrainingSettings.OUTER_MOMENTUM, null);
+        assertThat(byDefault.get(TrainingSettings.OUTER_OPTIMIZER)).isEqualTo(OuterOptimizer.SGD);
+        assertThat(TrainingSettings.outerLr(byDefault)).isEqualTo(1.0);
+        assertThat(TrainingSettings.outerMomentum(byDefault)).isEqualTo(0.0);
+        Settings diloco = byDefault.with(TrainingSettings.OUTER_OPTIMIZER, OuterOptimizer.NESTEROV);
+        assertThat(TrainingSettings.outerLr(diloco)).isEqualTo(0.7);
+        assertThat(TrainingSettings.outerMomentum(diloco)).isEqualTo(0.9);
+        // A value given is kept whatever the optimizer, and "auto" reads back as the optimizer's own.
+        assertThat(TrainingSettings.outerLr(diloco.with(TrainingSettings.OUTER_LR, 0.3))).isEqualTo(0.3);
+        assertThat(TrainingSettings.outerMomentum(byDefault.with(TrainingSettings.OUTER_MOMENTUM, 0.5))).isEqualTo(0.5);
+        assertThat(TrainingSettings.OUTER_LR.parse("auto")).isNull();
+        assertThat(TrainingSettings.OUTER_LR.format(null)).isEqualTo("auto");
+        // At rate 1 without momentum the outer step makes the model the workers' mean: x - mean(x - end) = mean(end).
+        OuterStep step = new OuterStep(OuterOptimizer.SGD, TrainingSettings.outerMomentum(byDefault), 1);
+        float[] x = {1f};
+        step.step(x, new float[] {(0.4f + 0.2f) / 2}, TrainingSettings.outerLr(byDefault), 1); // workers ended at 0.6 and 0.8
+        assertThat((double) x[0]).isCloseTo(0.7, org.assertj.core.api.Assertions.within(1e-6));
+    }
+
+    @Test
     void shardsTooShortForAMinibatchAreRefusedInOneLine() {
         Settings s = exactSettings().with(TrainingSettings.WORKERS, 4);
         assertThatThrownBy(() -> LocalSgd.checkShards(new LocalSgd.Job(s, VOCAB, TokenSequence.of(new int[40]))))

@@ -118,7 +118,8 @@ class SparkRoundsTest {
         for (Path out : List.of(whole, half)) {
             SparkSweepTest.run("train", "--data", data, "--max-tokens", "6000", "--epochs", out == whole ? "6" : "3", "--checkpoint-every", "3",
                     "--batch-size", "8", "--num-steps", "10", "--hiddens", "16", "--val-fraction", "0.1", "--optimizer", "adam", "--lr", "0.01",
-                    "--dropout", "0.1", "--workers", "2", "--sync-every", "7", "--spark", "local[2]", "--out", out.toString()).ok();
+                    "--dropout", "0.1", "--workers", "2", "--sync-every", "7", "--outer-optimizer", "nesterov", "--spark", "local[2]",
+                    "--out", out.toString()).ok();
         }
         assertThat(SparkSweepTest.run("train", "--resume", half.toString(), "--epochs", "6", "--spark", "local[2]").ok().out())
                 .contains("resuming at epoch 3").contains("2 workers on Spark local[2]");

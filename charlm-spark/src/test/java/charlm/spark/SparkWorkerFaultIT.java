@@ -61,13 +61,14 @@ class SparkWorkerFaultIT {
     }
 
     /**
-     * Four rounds of two workers, Adam inside and Nesterov outside (the defaults), a round of 5 steps; the text read
+     * Four rounds of two workers, Adam inside and DiLoCo's Nesterov outside (so the checkpoint's
+     * outer velocity is not zero), a round of 5 steps; the text read
      * through its token cache, which each executor process maps for itself.
      */
     private static String[] train(Path data, Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("train", "--data", data.toString(), "--max-tokens", "6000", "--max-steps", "20",
                 "--batch-size", "8", "--num-steps", "10", "--hiddens", "16", "--val-fraction", "0.1", "--optimizer", "adam", "--lr", "0.01",
-                "--workers", "2", "--sync-every", "5", "--threads", "1", "--token-cache", out.resolveSibling("cache").toString(),
+                "--workers", "2", "--sync-every", "5", "--outer-optimizer", "nesterov", "--threads", "1", "--token-cache", out.resolveSibling("cache").toString(),
                 "--out", out.toString()));
         a.addAll(List.of(more));
         return a.toArray(String[]::new);
