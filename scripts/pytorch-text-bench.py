@@ -87,6 +87,10 @@ if args.data is None and args.tokens is None:
     parser.error('give --data TEXT (or --tokens CACHE in the quality mode)')
 if not quality and args.data is None:
     parser.error('the speed mode reads --data TEXT')
+if args.max_steps is not None and args.max_steps < 1:
+    parser.error('--max-steps must be a positive whole number, got %d' % args.max_steps)
+if args.log_every < 0:
+    parser.error('--log-every must be 0 (every 30 s) or a positive whole number, got %d' % args.log_every)
 if quality and not 0 < args.val_fraction < 1:
     parser.error('--val-fraction must be between 0 and 1, got %s' % args.val_fraction)
 
