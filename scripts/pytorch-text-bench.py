@@ -35,6 +35,9 @@ RMSprop (as torch-rnn, char-rnn's successor, does). Its last line:
 
   /usr/bin/python3 scripts/pytorch-text-bench.py --data /work/linux/linux-100mb.txt --time-limit 600
   /usr/bin/python3 scripts/pytorch-text-bench.py --data TEXT --val-fraction 0.01 --check-split
+--max-steps N stops after N steps instead of (or as well as) a time limit, and --log-every K prints the mean
+training loss of each K steps, so a run compares with charlm's steps.csv (--max-steps N --eval-every K, whose
+train_loss is the same mean) at equal steps on a loaded machine; --no-final-score skips the held-out scoring.
 (--check-split prints SHA-256 checksums of the vocabulary and of both parts' ids and stops: a test
 compares them with charlm's; it needs numpy only.)
 
@@ -54,6 +57,9 @@ parser.add_argument('--data', help='the text (its token cache is looked for besi
 parser.add_argument('--tokens', help='quality mode: the charlm token cache to read (default: DATA.chars.tokens)')
 parser.add_argument('--time-limit', type=float, help='quality mode: seconds for training and the final scoring')
 parser.add_argument('--check-split', action='store_true', help='quality mode: print checksums of the split and stop')
+parser.add_argument('--max-steps', type=int, help='quality mode: stop after N steps (with or without --time-limit), to compare at equal steps')
+parser.add_argument('--log-every', type=int, default=0, help='quality mode: print the mean training loss of every N steps (0: every 30 s)')
+parser.add_argument('--no-final-score', action='store_true', help='quality mode: skip the held-out scoring at the end')
 parser.add_argument('--val-fraction', type=float, default=0.01, help='quality mode: the held-out tail, as charlm\'s --val-fraction')
 parser.add_argument('--cell', default='lstm', choices=['gru', 'lstm'])
 parser.add_argument('--layers', type=int)
@@ -70,7 +76,7 @@ parser.add_argument('--seed', type=int, default=0)
 parser.add_argument('--threads', type=int, default=1)
 parser.add_argument('--blas-threads', type=int, default=2)
 args = parser.parse_args()
-quality = args.time_limit is not None or args.check_split
+quality = args.time_limit is not None or args.max_steps is not None or args.check_split
 # Each mode's recipe; an option given on the command line wins.
 defaults = dict(layers=2, batch_size=50, num_steps=50, lr=2e-3, dropout=0.0, clip=5.0) if quality \
     else dict(layers=1, batch_size=64, num_steps=64, lr=0.002, dropout=0.1, clip=1.0)
@@ -81,6 +87,10 @@ if args.data is None and args.tokens is None:
     parser.error('give --data TEXT (or --tokens CACHE in the quality mode)')
 if not quality and args.data is None:
     parser.error('the speed mode reads --data TEXT')
+if args.max_steps is not None and args.max_steps < 1:
+    parser.error('--max-steps must be a positive whole number, got %d' % args.max_steps)
+if args.log_every < 0:
+    parser.error('--log-every must be 0 (every 30 s) or a positive whole number, got %d' % args.log_every)
 if quality and not 0 < args.val_fraction < 1:
     parser.error('--val-fraction must be between 0 and 1, got %s' % args.val_fraction)
 
@@ -261,19 +271,23 @@ rng = np.random.default_rng(args.seed)
 offsets = np.arange(T + 1)
 steps, loss_sum, since, last_print = 0, 0.0, 0, time.perf_counter()
 train_start = time.perf_counter()
-while time.perf_counter() - started + reserve < args.time_limit:
+while (args.max_steps is None or steps < args.max_steps) and \
+        (args.time_limit is None or time.perf_counter() - started + reserve < args.time_limit):
     starts = rng.integers(0, len(train_ids) - T, size=B)
     windows = torch.from_numpy(train_ids[starts[None, :] + offsets[:, None]].astype(np.int64))  # (T + 1, B)
     loss, _ = step(windows[:-1], windows[1:], None)
     steps += 1
     loss_sum += loss
     since += 1
-    if time.perf_counter() - last_print > 30:
+    if since == args.log_every or not args.log_every and time.perf_counter() - last_print > 30:
         print(f'step {steps}: training loss {loss_sum / since:.4f} nats, {steps * B * T / (time.perf_counter() - train_start):.0f} tokens/s', flush=True)
         loss_sum, since, last_print = 0.0, 0, time.perf_counter()
 train_seconds = time.perf_counter() - train_start
 if steps == 0:
     sys.exit(f'--time-limit {args.time_limit:g} leaves no time to train a step after the {reserve:.0f} s the final scoring needs; give more')
+if args.no_final_score:
+    print(f'final: steps {steps} | tokens/s {steps * B * T / train_seconds:.1f} | wall {time.perf_counter() - started:.1f} s (not scored)')
+    sys.exit(0)
 t0 = time.perf_counter()
 nats = nll_sum(pieces) / predictions
 print(f'scored {predictions} held-out predictions in {time.perf_counter() - t0:.1f} s (perplexity {math.exp(nats):.6f})')
