@@ -122,7 +122,7 @@ class TrainingRecipesCliTest {
         Cli.run("train", "--preset", "fancy", "--data", book.toString(), "--out", tmp.resolve("y").toString()).refused("text-lstm");
     }
 
-    /** --preset big is text-lstm's recipe for a long text: 1% held out, a sampled score every 1000 steps, checkpoints every 10 minutes. */
+    /** --preset big is text-lstm's recipe for a long text: random windows, 1% held out, a sampled score every 1000 steps, checkpoints every 10 minutes. */
     @Test
     void theBigTextPresetIsTheTextLstmRecipeCountedInStepsAndTime() throws Exception {
         Path out = tmp.resolve("preset-big");
@@ -133,6 +133,7 @@ class TrainingRecipesCliTest {
         assertThat(((Number) settings.get("dropout")).doubleValue()).isEqualTo(0.2);
         assertThat(((Number) settings.get("eval_tokens")).longValue()).isEqualTo(1_000_000L);
         assertThat(settings.get("checkpoint_every")).isEqualTo("10m");
+        assertThat(settings.get("sampling")).as("windows from anywhere in a text no run finishes").isEqualTo("random");
         assertThat(((Number) settings.get("val_fraction")).doubleValue()).as("given beside the preset").isEqualTo(0.1);
         var preset = charlm.train.Presets.get("big").values();
         assertThat(preset.get(charlm.train.TrainingSettings.VAL_FRACTION)).isEqualTo(0.01);
