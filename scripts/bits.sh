@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Whether a change kept every bit: trains nine short configurations with two builds (before and after)
-# and compares what they wrote: model.safetensors byte for byte, metrics.csv without its timing
+# and compares what they wrote: model.safetensors byte for byte (or, where only its metadata differs,
+# every tensor byte for byte, naming the recorded settings that changed), metrics.csv without its timing
 # column, and the printed perplexities and predictions without tokens/s and progress lines. A
 # refactoring of the cells or kernels must print "identical" for each; any other line names the
 # configuration that moved and what in it.
@@ -73,6 +74,32 @@ untimed() { # a metrics.csv without the columns that measure time (tokens_per_se
            { s = ""; for (i = 1; i <= NF; i++) if (keep[i]) s = s (s == "" ? "" : ",") $i; print s }' "$1"
 }
 
+tensors_only() { # B A: whether two safetensors files hold the same tensors, byte for byte, and which metadata differ
+  python3 - "$1" "$2" <<'PY'
+import json, struct, sys
+def read(path):
+    raw = open(path, 'rb').read()
+    n = struct.unpack('<Q', raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop('__metadata__', {})
+    body = raw[8 + n:]
+    return meta, {k: body[v['data_offsets'][0]:v['data_offsets'][1]] + str(v['shape']).encode() for k, v in header.items()}
+(mb, tb), (ma, ta) = read(sys.argv[1]), read(sys.argv[2])
+if tb != ta:
+    sys.exit(1)
+keys = []
+for k in sorted(set(mb) | set(ma)):
+    if mb.get(k) == ma.get(k):
+        continue
+    if k == 'settings':  # name the settings whose recorded value changed (a changed default, say)
+        sb, sa = json.loads(mb.get(k, '{}')), json.loads(ma.get(k, '{}'))
+        keys += [s for s in sorted(set(sb) | set(sa)) if sb.get(s) != sa.get(s)]
+    else:
+        keys.append(k)
+print(', '.join(keys))
+PY
+}
+
 same=0 total=0
 for c in "${configs[@]}"; do
   name="${c%%|*}"; read -r -a opts <<< "${c#*|}"
@@ -80,13 +107,20 @@ for c in "${configs[@]}"; do
   train "$before" "$out/before/$name" "${opts[@]}"
   train "$after" "$out/after/$name" "${opts[@]}"
   b="$out/before/$name" a="$out/after/$name"
-  diffs=()
-  cmp -s "$b/model.safetensors" "$a/model.safetensors" || diffs+=("model.safetensors")
+  diffs=() note=""
+  if ! cmp -s "$b/model.safetensors" "$a/model.safetensors"; then
+    # The same tensors under different metadata (a setting's default changed and is recorded) keep every bit of the model.
+    if meta="$(tensors_only "$b/model.safetensors" "$a/model.safetensors")"; then
+      note=" (the same tensors; recorded settings differ: $meta)"
+    else
+      diffs+=("model.safetensors")
+    fi
+  fi
   cmp -s <(untimed "$b/metrics.csv") <(untimed "$a/metrics.csv") || diffs+=("metrics.csv")
   cmp -s "$b.out" "$a.out" || diffs+=("printed perplexities or predictions")
   total=$((total + 1))
   if (( ${#diffs[@]} == 0 )); then
-    same=$((same + 1)); echo "$name: identical"
+    same=$((same + 1)); echo "$name: identical$note"
   else
     echo "$name: DIFFERENT (${diffs[*]})"
   fi
