@@ -235,13 +235,13 @@ public final class TrainingSettings {
     /** --outer-lr as the outer step uses it: the value given, or the outer optimizer's own (averaging's 1, DiLoCo's 0.7). */
     public static double outerLr(Settings s) {
         Double v = s.get(OUTER_LR);
-        return v != null ? v : s.get(OUTER_OPTIMIZER) == OuterOptimizer.NESTEROV ? 0.7 : 1.0;
+        return v != null ? v : s.get(OUTER_OPTIMIZER).ownRate;
     }
 
     /** --outer-momentum as the outer step uses it: the value given, or the outer optimizer's own (averaging's 0, DiLoCo's 0.9). */
     public static double outerMomentum(Settings s) {
         Double v = s.get(OUTER_MOMENTUM);
-        return v != null ? v : s.get(OUTER_OPTIMIZER) == OuterOptimizer.NESTEROV ? 0.9 : 0.0;
+        return v != null ? v : s.get(OUTER_OPTIMIZER).ownMomentum;
     }
 
     // ---------------------------------------------------------------- run
