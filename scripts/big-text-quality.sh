@@ -12,7 +12,8 @@
 # charlm runs with --eval-tokens 0 --eval-every 0: the held-out part is scored once, whole, at the end, as
 # the peer scores it (--preset big otherwise scores a 1M-token sample every 1000 steps, which costs
 # training time and is not what is compared). Extra charlm options: CHARLM_ARGS="..."; extra peer options:
-# PEER_ARGS="..." (e.g. "--layers 1 --hiddens 512"). Run nothing else meanwhile: every figure is a time race.
+# PEER_ARGS="..." (e.g. "--layers 1 --hiddens 512"). RUNS="big pytorch" makes only those runs, in that order
+# (names: big, text-lstm, pytorch; all three by default). Run nothing else meanwhile: every figure is a time race.
 # The first charlm run makes the text's token cache (TEXT.chars.tokens, beside it) if it is missing; the
 # peer reads its ids from that file, so both see the same tokens.
 set -euo pipefail
@@ -24,6 +25,10 @@ fi
 text="$1" budget="$2" out="${3:-big-text-quality-$budget}"
 if [[ ! -f "$text" ]]; then echo "$0: no text at $text; make one with scripts/linux-corpus.sh" >&2; exit 2; fi
 if ! [[ "$budget" =~ ^[0-9]+$ ]] || (( budget < 30 )); then echo "$0: SECONDS must be a whole number of at least 30, got $budget" >&2; exit 2; fi
+runs="${RUNS:-big text-lstm pytorch}"
+for r in $runs; do
+  case "$r" in big|text-lstm|pytorch) ;; *) echo "$0: RUNS names big, text-lstm or pytorch, got $r" >&2; exit 2 ;; esac
+done
 mkdir -p "$out"
 "$root/charlm" --version >/dev/null   # build once, outside the timed runs
 
@@ -50,18 +55,25 @@ charlm_run() { # NAME PRESET
   echo "${table[-1]}"
 }
 
-charlm_run big big
-charlm_run text-lstm text-lstm
+peer_run() {
+  echo "$(date +%T) pytorch peer, $budget s ..."
+  # shellcheck disable=SC2086 # PEER_ARGS is a list of options
+  /usr/bin/time -v -o "$out/pytorch.time" /usr/bin/python3 "$root/scripts/pytorch-text-bench.py" --data "$text" --val-fraction 0.01 \
+    --time-limit "$budget" ${PEER_ARGS:-} > "$out/pytorch.out" 2>&1 || true   # its final line, or its absence, says how it went
+  final="$(grep '^final:' "$out/pytorch.out" || true)"
+  if [[ -z "$final" ]]; then echo "the peer did not finish; see $out/pytorch.out" >&2; exit 1; fi
+  table+=("$(printf '%-22s %10s %8s %16s %10s %9s' "pytorch (char-rnn)" "$(awk '{print $3}' <<<"$final")" "$(awk '{print $9}' <<<"$final")" \
+    "$(awk '{print $6}' <<<"$final") tokens/s" "$(wall "$out/pytorch.time")" "$(rss "$out/pytorch.time")")")
+  echo "${table[-1]}"
+}
 
-echo "$(date +%T) pytorch peer, $budget s ..."
-# shellcheck disable=SC2086 # PEER_ARGS is a list of options
-/usr/bin/time -v -o "$out/pytorch.time" /usr/bin/python3 "$root/scripts/pytorch-text-bench.py" --data "$text" --val-fraction 0.01 \
-  --time-limit "$budget" ${PEER_ARGS:-} > "$out/pytorch.out" 2>&1 || true   # its final line, or its absence, says how it went
-final="$(grep '^final:' "$out/pytorch.out" || true)"
-if [[ -z "$final" ]]; then echo "the peer did not finish; see $out/pytorch.out" >&2; exit 1; fi
-table+=("$(printf '%-22s %10s %8s %16s %10s %9s' "pytorch (char-rnn)" "$(awk '{print $3}' <<<"$final")" "$(awk '{print $9}' <<<"$final")" \
-  "$(awk '{print $6}' <<<"$final") tokens/s" "$(wall "$out/pytorch.time")" "$(rss "$out/pytorch.time")")")
-echo "${table[-1]}"
+for r in $runs; do
+  case "$r" in
+    big) charlm_run big big ;;
+    text-lstm) charlm_run text-lstm text-lstm ;;
+    pytorch) peer_run ;;
+  esac
+done
 
 echo
 echo "$text, $budget s each, held out: the last 1%, scored whole ($(date +%F), $(lscpu | sed -n 's/^Model name: *//p'), load $(cut -d' ' -f1-3 /proc/loadavg))"
