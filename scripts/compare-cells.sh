@@ -23,7 +23,7 @@ peer=(/usr/bin/python3 "$shared/reference/pytorch_cells_bench.py")
 other() {
   if [[ -n "${OTHER_JAR:-}" ]]; then
     # The launcher's collector settings, so that only the code differs.
-    echo "$1 other: $("${CHARLM_JAVA:-java}" -XX:+UseSerialGC -Xmn64m --add-modules jdk.incubator.vector -jar "$OTHER_JAR" bench "${@:2}" 2>/dev/null | tail -n 1)"
+    echo "$1 other: $("${CHARLM_JAVA:-java}" -XX:+UseSerialGC -Xmn64m -XX:ObjectAlignmentInBytes=64 --add-modules jdk.incubator.vector -jar "$OTHER_JAR" bench "${@:2}" 2>/dev/null | tail -n 1)"
   fi
 }
 text_shape() { # NAME: the options that charlm bench and the text peer share, for one real-text shape
