@@ -63,7 +63,7 @@ configs=(
 train() { # JAR DIR OPTIONS...
   local jar="$1" dir="$2"; shift 2
   rm -rf "$dir"; mkdir -p "$(dirname "$dir")"
-  "$java_bin" -XX:+UseSerialGC -Xmn64m --add-modules jdk.incubator.vector -jar "$jar" train \
+  "$java_bin" -XX:+UseSerialGC -Xmn64m -XX:ObjectAlignmentInBytes=64 --add-modules jdk.incubator.vector -jar "$jar" train \
     --data "$data" --epochs "$epochs" --out "$dir" "$@" 2>/dev/null \
     | sed -E -e 's/, [0-9.]+ tokens\/s.*//' -e 's/; writing to .*//' -e '/^wrote /d' \
         -e '/^ *minibatch [0-9]+\/[0-9]+ of epoch/d' > "$dir.out"  # progress: printed when an epoch runs long

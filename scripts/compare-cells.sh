@@ -9,7 +9,9 @@
 # but for lstm1024; "all" runs book, text and wide. A round takes about 2.5 minutes at the book's shapes,
 # 5 at the text's and 10 or more at the wide ones (PyTorch's share the most).
 # OTHER_JAR=path/to/charlm.jar adds a column for another build (e.g. before a change), run by
-# ${CHARLM_JAVA:-java}; set CHARLM_JAVA to the JDK the launcher picks so that both use the same one.
+# ${CHARLM_JAVA:-java}; set CHARLM_JAVA to the JDK the launcher picks so that both use the same one. It gets
+# the launcher's JVM options; OTHER_OPTS replaces the object alignment among them (e.g.
+# OTHER_OPTS=-XX:ObjectAlignmentInBytes=8, the JVM's default, for a build from before the launcher set it).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:-3}"
@@ -23,7 +25,8 @@ peer=(/usr/bin/python3 "$shared/reference/pytorch_cells_bench.py")
 other() {
   if [[ -n "${OTHER_JAR:-}" ]]; then
     # The launcher's collector settings, so that only the code differs.
-    echo "$1 other: $("${CHARLM_JAVA:-java}" -XX:+UseSerialGC -Xmn64m --add-modules jdk.incubator.vector -jar "$OTHER_JAR" bench "${@:2}" 2>/dev/null | tail -n 1)"
+    # shellcheck disable=SC2086 # OTHER_OPTS is a list of options
+    echo "$1 other: $("${CHARLM_JAVA:-java}" -XX:+UseSerialGC -Xmn64m ${OTHER_OPTS:--XX:ObjectAlignmentInBytes=64} --add-modules jdk.incubator.vector -jar "$OTHER_JAR" bench "${@:2}" 2>/dev/null | tail -n 1)"
   fi
 }
 text_shape() { # NAME: the options that charlm bench and the text peer share, for one real-text shape

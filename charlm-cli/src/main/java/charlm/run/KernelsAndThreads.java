@@ -1,5 +1,6 @@
 package charlm.run;
 
+import charlm.kernels.Alignment;
 import charlm.kernels.Kernels;
 import charlm.kernels.Workers;
 
@@ -10,10 +11,14 @@ public record KernelsAndThreads(Kernels kernels, Workers workers) implements Aut
         return new KernelsAndThreads(Kernels.get(), new Workers(threads));
     }
 
-    /** For example "cpu, vector kernels, 2 threads, JDK 25.0.1". */
+    /**
+     * For example "cpu, vector kernels, 2 threads, JDK 25.0.1"; a JVM that leaves the vector kernels' panels
+     * off cache lines (started without the launcher's -XX:ObjectAlignmentInBytes=64) is named, as it is slower.
+     */
     public String describe() {
         return "cpu, " + kernels.name() + " kernels, " + workers.threads() + (workers.threads() == 1 ? " thread" : " threads")
-                + ", JDK " + Runtime.version();
+                + ", JDK " + Runtime.version()
+                + (kernels.name().equals("vector") && Alignment.PAD == 0 ? ", panels off cache lines (-XX:ObjectAlignmentInBytes=64 puts them on)" : "");
     }
 
     @Override

@@ -190,14 +190,15 @@ final class VectorKernels implements Kernels {
         float[][] packs = TN_PACKS.get();
         int rowsPerGroup = Math.min(m, TN_GROUP);
         if (packs[0].length < rowsPerGroup * k) packs[0] = new float[rowsPerGroup * k];
-        if (packs[1].length < TN_COLS * k) packs[1] = new float[TN_COLS * k];
+        // B's panel from Alignment.PAD on: on a cache line when the JVM puts arrays on lines.
+        if (packs[1].length < Alignment.PAD + TN_COLS * k) packs[1] = new float[Alignment.PAD + TN_COLS * k];
         float[] pa = packs[0], pb = packs[1];
         for (int g = 0; g < m; g += TN_GROUP) {
             int rows = Math.min(TN_GROUP, m - g);
             packRowStrips(rows, k, a, aOff + g, lda, pa);
             for (int j = 0; j < n; j += TN_COLS) {
-                for (int p = 0; p < k; p++) System.arraycopy(b, bOff + j + p * ldb, pb, p * TN_COLS, TN_COLS);
-                packedBlocks(rows, k, pa, pb, 0, c, cOff + g * ldc + j, ldc);
+                for (int p = 0; p < k; p++) System.arraycopy(b, bOff + j + p * ldb, pb, Alignment.PAD + p * TN_COLS, TN_COLS);
+                packedBlocks(rows, k, pa, pb, Alignment.PAD, c, cOff + g * ldc + j, ldc);
             }
         }
     }

@@ -62,7 +62,7 @@ final class GruLayer extends RecurrentLayer {
             dAz = new float[n];
             dAr = new float[n];
             dAh = new float[n];
-            dAP = new float[3 * n];
+            dAP = dAPanels(3 * n);
             dPrev = new float[batchSize * hidden];
             dRH = new float[batchSize * hidden];
             zr = new float[][] {z, r};

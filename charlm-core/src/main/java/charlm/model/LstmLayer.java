@@ -58,7 +58,7 @@ final class LstmLayer extends RecurrentLayer {
                 gate[g] = new float[n];
                 dA[g] = new float[n];
             }
-            dAP = new float[4 * n];
+            dAP = dAPanels(4 * n);
             cAll = new float[n + batchSize * hidden];
             tanhC = new float[n];
             dC = new float[batchSize * hidden];

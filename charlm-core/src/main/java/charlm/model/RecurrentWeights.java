@@ -1,5 +1,6 @@
 package charlm.model;
 
+import charlm.kernels.Alignment;
 import charlm.kernels.Kernels;
 
 /**
@@ -25,8 +26,8 @@ final class RecurrentWeights {
         this.w = w.clone();
         this.hidden = hidden;
         this.kernels = kernels;
-        this.panels = new float[w.length * hidden * hidden];
-        this.transposed = new float[w.length * hidden * hidden];
+        this.panels = new float[Alignment.PAD + w.length * hidden * hidden];
+        this.transposed = new float[Alignment.PAD + w.length * hidden * hidden];
     }
 
     void attach(Parameters p) {
@@ -45,9 +46,12 @@ final class RecurrentWeights {
      * kernels' own, so nothing changes but where the numbers are read from.
      */
 
-    /** Offset of weight g's panel of the block at column jb. */
+    /**
+     * Offset of weight g's panel of the block at column jb: after {@link Alignment#PAD}, so that a panel
+     * of whole 64-byte rows starts on a cache line, where the kernel's vector loads touch one line each.
+     */
     private int panel(int g, int jb) {
-        return jb * w.length * hidden + g * hidden * width(jb);
+        return Alignment.PAD + jb * w.length * hidden + g * hidden * width(jb);
     }
 
     /** Width, and leading dimension, of the panels of the block at column jb. */
@@ -162,12 +166,13 @@ final class RecurrentWeights {
     /**
      * dW_g += Σ_t P_tᵀ dA_{t,g} over all k = T·B rows, this part's rows of every dW_g, with P the input
      * of the forward product (H_{t−1}, or R_t ⊙ H_{t−1} for the GRU's candidate) from pOff, and dA_g in
-     * the panels of Kernels#gemmTNPanels at dAOff + g·k·H (see RecurrentLayer#packStepRows).
+     * the panels of Kernels#gemmTNPanels at dAOff + g·k·H (see RecurrentLayer#packStepRows), counted from
+     * Alignment.PAD as in {@link RecurrentLayer#dAPanels}.
      */
     void gradients(int k, float[] p, int pOff, float[] dAPanels, int dAOff, int part, int parts) {
         int i0 = RecurrentLayer.rowStart(part, parts, hidden), i1 = RecurrentLayer.rowEnd(part, parts, hidden);
         for (int g = 0; g < w.length; g++) {
-            kernels.gemmTNPanels(i1 - i0, hidden, k, p, pOff + i0, hidden, dAPanels, dAOff + g * k * hidden,
+            kernels.gemmTNPanels(i1 - i0, hidden, k, p, pOff + i0, hidden, dAPanels, Alignment.PAD + dAOff + g * k * hidden,
                     params.grad, w[g].offset() + i0 * hidden, hidden);
         }
     }

@@ -39,7 +39,7 @@ final class RnnLayer extends RecurrentLayer {
         RnnTape(int batchSize, int numSteps, int hidden) {
             super(batchSize, numSteps, hidden);
             dA = new float[numSteps * batchSize * hidden];
-            dAP = new float[dA.length];
+            dAP = dAPanels(dA.length);
             hs = new float[][] {hAll};
             dAs = new float[][] {dA};
         }
