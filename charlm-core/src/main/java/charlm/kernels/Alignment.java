@@ -6,7 +6,7 @@ import java.lang.management.ManagementFactory;
 /**
  * Where the elements of a float[] fall against the 64-byte lines of the cache. A product that streams a
  * panel of B with 64-byte vector loads runs about 30% faster when the panel starts on a line (measured:
- * the step product at H = 1024 alone, one thread, 140-159 GFLOP/s aligned against 106-125 at the seven
+ * the step product at H = 1024 alone, one thread, 137-159 GFLOP/s aligned against 106-125 at the seven
  * other offsets), because an unaligned 64-byte load touches two lines. Java does not place arrays on
  * lines, but a JVM started with {@code -XX:ObjectAlignmentInBytes=64} (the launcher's) puts every object
  * on one, so every float[]'s first element sits the same known distance past a line: skipping {@link #PAD}
