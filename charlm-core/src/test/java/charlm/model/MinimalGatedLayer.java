@@ -62,7 +62,7 @@ final class MinimalGatedLayer extends RecurrentLayer {
             fh = new float[n];
             dAf = new float[n];
             dAh = new float[n];
-            dAP = new float[2 * n];
+            dAP = dAPanels(2 * n);
             dPrev = new float[batchSize * hidden];
             dFH = new float[batchSize * hidden];
             fs = new float[][] {f};
