@@ -366,7 +366,7 @@ abstract class RecurrentLayer {
     /**
      * Step t's rows of dA, columns [j0, j1), also into the panels of Kernels#gemmTNPanels (k = T·B
      * rows) for the weight gradients: written by the part that has just computed them, while they
-     * are in its L1, instead of by every thread for itself later.
+     * are in its L1, instead of by every thread for itself later. panels: a buffer from {@link #dAPanels}.
      */
     final void packStepRows(float[] dA, int t, int j0, int j1, float[] panels, int pOff) {
         int bs = pass.tape().batchSize;
