@@ -68,6 +68,38 @@ class LauncherSignalsIT {
         }
     }
 
+    /**
+     * The launcher starts train with every object on a cache line, so the kernels' panels are on lines
+     * (charlm.kernels.Alignment): its first line does not name them off lines, as it does when JAVA_OPTS sets
+     * the JVM's default alignment, the speed and nothing else changing (the same weights, byte for byte).
+     */
+    @ParameterizedTest
+    @MethodSource("charlm.testing.Launcher#jdks")
+    @Timeout(value = 3, unit = TimeUnit.MINUTES)
+    void trainRunsWithThePanelsOnCacheLinesUnlessJavaOptsSaysOtherwise(Path java) throws Exception {
+        String[] args = {"train", "--data", book.toString(), "--cell", "lstm", "--hiddens", "64", "--epochs", "1", "--batch-size", "4",
+            "--num-steps", "5", "--max-tokens", "2000"};
+        Path on = tmp.resolve("on"), off = tmp.resolve("off");
+        String aligned = Launcher.run(java, Cli.concat(args, "--out", on.toString()));
+        assertThat(aligned).contains("vector kernels").doesNotContain("panels off cache lines");
+        ProcessBuilder pb = Launcher.builder(java, Cli.concat(args, "--out", off.toString()));
+        pb.environment().put("JAVA_OPTS", "-XX:ObjectAlignmentInBytes=8");
+        Process p = pb.start();
+        CompletableFuture<String> out = Launcher.drain(p.getInputStream()), err = Launcher.drain(p.getErrorStream());
+        try {
+            assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        } finally {
+            Launcher.forceStop(p);
+        }
+        assertThat(p.exitValue()).as(err.get()).isZero();
+        assertThat(out.get()).contains("vector kernels").contains("panels off cache lines");
+        Safetensors.Contents a = Safetensors.read(on.resolve("model.safetensors")), b = Safetensors.read(off.resolve("model.safetensors"));
+        assertThat(b.tensors().keySet()).isEqualTo(a.tensors().keySet());
+        for (String name : a.tensors().keySet()) {
+            assertThat(Arrays.equals(b.tensors().get(name).values(), a.tensors().get(name).values())).as(name).isTrue();
+        }
+    }
+
     /** SIGTERM to the launcher's process id stops serve: exit 143 (128 + 15), and the port can be bound again. */
     @ParameterizedTest
     @MethodSource("charlm.testing.Launcher#jdks")
