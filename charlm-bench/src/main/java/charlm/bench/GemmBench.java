@@ -72,7 +72,12 @@ public class GemmBench {
         /** The same with B = 64. */
         NNP_64x2048x1024(Op.NNP, 64, 2048, 1024, 2048),
         /** Its weight gradient, one gate, one row half: dW (512 of 1024 rows) += Pᵀ dA over T·B = 8192 rows, dA in panels. */
-        TNP_512x1024x8192_half(Op.TNP, 512, 1024, 8192, 1024);
+        TNP_512x1024x8192_half(Op.TNP, 512, 1024, 8192, 1024),
+        /**
+         * A second layer's input at H = 1024 (B = 128, T = 64): one thread's half of the T·B rows, one gate's
+         * projection X W_x (W_x stored (1024, 1024), rows 4 KB apart); dX = dA W_xᵀ is the same product.
+         */
+        NN_4096x1024x1024(Op.NN, 4096, 1024, 1024, 1024);
 
         final Op op;
         final int m, n, k, ld;

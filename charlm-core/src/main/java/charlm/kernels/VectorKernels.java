@@ -82,9 +82,39 @@ final class VectorKernels implements Kernels {
             blockedProduct(m, n, k, a, aOff, lda, 1, b, bOff, ldb, c, cOff, ldc);
             return;
         }
-        rowMajorBlocks(m4, n4, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (ldb >= PACK_MIN_STRIDE && m4 >= PACK_MIN_ROWS) packedColumns(m4, n4, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        else rowMajorBlocks(m4, n4, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (n4 < n) blockedProduct(m, n - n4, k, a, aOff, lda, 1, b, bOff + n4, ldb, c, cOff + n4, ldc);
         if (m4 < m) blockedProduct(m - m4, n4, k, a, aOff + m4 * lda, lda, 1, b, bOff, ldb, c, cOff + m4 * ldc, ldc);
+    }
+
+    /**
+     * gemmNN copies B's column panels when B's rows are at least 1 KB apart and there are at least 32
+     * rows (8 row blocks) to read each copy. The model's own panels (64 columns wide) are read in place.
+     */
+    private static final int PACK_MIN_STRIDE = 256, PACK_MIN_ROWS = 32;
+
+    /** Each thread's copy of one column panel of B for gemmNN, grown on first use and kept. */
+    private static final ThreadLocal<float[][]> NN_PANEL = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * rowMajorBlocks over a copy of each (k, 4 vectors) column panel of a B that is not in panels
+     * already: the input projections X W_x, dX = dA W_xᵀ and the output layer's dH = dY W_hq, all over
+     * T·B rows. Read in place, a panel's rows sit ldb floats apart, and at H = 512 or 1024 (2 or 4 KB)
+     * all k of them fall in the same few sets of L1 and L2, which then hold only a dozen or so of them:
+     * every row block read the panel from L3. The copy is contiguous, from Alignment.PAD (on a cache
+     * line), made once per panel and read by m/4 row blocks. Same sums, same order: no bit changes.
+     */
+    private static void packedColumns(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                      float[] c, int cOff, int ldc) {
+        float[][] holder = NN_PANEL.get();
+        int pad = Alignment.PAD;
+        if (holder[0].length < pad + k * NC) holder[0] = new float[pad + k * NC];
+        float[] pb = holder[0];
+        for (int j = 0; j < n; j += NC) {
+            for (int p = 0; p < k; p++) System.arraycopy(b, bOff + j + p * ldb, pb, pad + p * NC, NC);
+            rowMajorBlocks(m, NC, k, a, aOff, lda, pb, pad, NC, c, cOff + j, ldc);
+        }
     }
 
     /**

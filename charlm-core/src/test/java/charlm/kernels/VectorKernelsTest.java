@@ -140,6 +140,8 @@ class VectorKernelsTest {
                 Arguments.of(Op.NT, 1120, 28, 512),
                 Arguments.of(Op.NT, 33, 45, 77),
                 Arguments.of(Op.NN, 33, 95, 77),
+                // From 32 rows on, B's rows 1 KB apart or more, gemmNN copies B's column panels; split into fewer rows it reads them in place.
+                Arguments.of(Op.NN, 70, 300, 200),
                 Arguments.of(Op.TN, 33, 95, 77));
     }
 
