@@ -100,6 +100,40 @@ class LauncherSignalsIT {
         }
     }
 
+    /**
+     * Where the kernel hands out transparent huge pages to a process that asks (THP "madvise"), the launcher
+     * asks for them for the commands that train, and for no other: what the JVM's final flags say at start,
+     * against what this machine's kernel says. Under "always" or "never" it asks for nothing.
+     */
+    @ParameterizedTest
+    @MethodSource("charlm.testing.Launcher#jdks")
+    @Timeout(value = 2, unit = TimeUnit.MINUTES)
+    void benchAsksForHugePagesWhereTheKernelGivesThemOnRequest(Path java) throws Exception {
+        Path thp = Path.of("/sys/kernel/mm/transparent_hugepage/enabled");
+        String mode = Files.isReadable(thp) ? Files.readString(thp).strip() : "(no " + thp + ")";
+        assertThat(hugePagesFlag(java, "bench")).as("bench, the kernel's THP: %s", mode).isEqualTo(mode.contains("[madvise]"));
+        assertThat(hugePagesFlag(java, "generate")).as("generate, the kernel's THP: %s", mode).isFalse();
+    }
+
+    private static final Pattern HUGE_PAGES = Pattern.compile("\\bUseTransparentHugePages\\s+=\\s+(true|false)");
+
+    /** UseTransparentHugePages as the JVM that ./charlm COMMAND --help starts has it (JAVA_OPTS=-XX:+PrintFlagsFinal). */
+    private static boolean hugePagesFlag(Path java, String command) throws Exception {
+        ProcessBuilder pb = Launcher.builder(java, command, "--help");
+        pb.environment().put("JAVA_OPTS", "-XX:+PrintFlagsFinal");
+        Process p = pb.start();
+        CompletableFuture<String> out = Launcher.drain(p.getInputStream()), err = Launcher.drain(p.getErrorStream());
+        try {
+            assertThat(p.waitFor(1, TimeUnit.MINUTES)).isTrue();
+        } finally {
+            Launcher.forceStop(p);
+        }
+        assertThat(p.exitValue()).as(err.get()).isZero();
+        Matcher m = HUGE_PAGES.matcher(out.get());
+        assertThat(m.find()).as("the JVM's final flags on stdout").isTrue();
+        return Boolean.parseBoolean(m.group(1));
+    }
+
     /** SIGTERM to the launcher's process id stops serve: exit 143 (128 + 15), and the port can be bound again. */
     @ParameterizedTest
     @MethodSource("charlm.testing.Launcher#jdks")
