@@ -82,17 +82,8 @@ class LauncherSignalsIT {
         Path on = tmp.resolve("on"), off = tmp.resolve("off");
         String aligned = Launcher.run(java, Cli.concat(args, "--out", on.toString()));
         assertThat(aligned).contains("vector kernels").doesNotContain("panels off cache lines");
-        ProcessBuilder pb = Launcher.builder(java, Cli.concat(args, "--out", off.toString()));
-        pb.environment().put("JAVA_OPTS", "-XX:ObjectAlignmentInBytes=8");
-        Process p = pb.start();
-        CompletableFuture<String> out = Launcher.drain(p.getInputStream()), err = Launcher.drain(p.getErrorStream());
-        try {
-            assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        } finally {
-            Launcher.forceStop(p);
-        }
-        assertThat(p.exitValue()).as(err.get()).isZero();
-        assertThat(out.get()).contains("vector kernels").contains("panels off cache lines");
+        String unaligned = runWithJavaOpts(java, "-XX:ObjectAlignmentInBytes=8", Cli.concat(args, "--out", off.toString()));
+        assertThat(unaligned).contains("vector kernels").contains("panels off cache lines");
         Safetensors.Contents a = Safetensors.read(on.resolve("model.safetensors")), b = Safetensors.read(off.resolve("model.safetensors"));
         assertThat(b.tensors().keySet()).isEqualTo(a.tensors().keySet());
         for (String name : a.tensors().keySet()) {
@@ -119,19 +110,24 @@ class LauncherSignalsIT {
 
     /** UseTransparentHugePages as the JVM that ./charlm COMMAND --help starts has it (JAVA_OPTS=-XX:+PrintFlagsFinal). */
     private static boolean hugePagesFlag(Path java, String command) throws Exception {
-        ProcessBuilder pb = Launcher.builder(java, command, "--help");
-        pb.environment().put("JAVA_OPTS", "-XX:+PrintFlagsFinal");
+        Matcher m = HUGE_PAGES.matcher(runWithJavaOpts(java, "-XX:+PrintFlagsFinal", command, "--help"));
+        assertThat(m.find()).as("the JVM's final flags on stdout").isTrue();
+        return Boolean.parseBoolean(m.group(1));
+    }
+
+    /** ./charlm ARGS with JAVA_OPTS set: its stdout, once it has exited 0 within two minutes. */
+    private static String runWithJavaOpts(Path java, String javaOpts, String... args) throws Exception {
+        ProcessBuilder pb = Launcher.builder(java, args);
+        pb.environment().put("JAVA_OPTS", javaOpts);
         Process p = pb.start();
         CompletableFuture<String> out = Launcher.drain(p.getInputStream()), err = Launcher.drain(p.getErrorStream());
         try {
-            assertThat(p.waitFor(1, TimeUnit.MINUTES)).isTrue();
+            assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
         } finally {
             Launcher.forceStop(p);
         }
         assertThat(p.exitValue()).as(err.get()).isZero();
-        Matcher m = HUGE_PAGES.matcher(out.get());
-        assertThat(m.find()).as("the JVM's final flags on stdout").isTrue();
-        return Boolean.parseBoolean(m.group(1));
+        return out.get();
     }
 
     /** SIGTERM to the launcher's process id stops serve: exit 143 (128 + 15), and the port can be bound again. */
