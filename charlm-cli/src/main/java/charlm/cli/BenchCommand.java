@@ -88,8 +88,8 @@ final class BenchCommand implements Callable<Integer>, UsesSettings {
             });
             compute.workers().timePhases(null);
             // Again after training, keeping the higher: at start the JVM is still compiling and the kernel may be
-            // handing out the heap's huge pages, and on 2 cores either halved the first measurement in 4 of 12
-            // runs (2026-12-07), which doubled the share printed below.
+            // handing out the heap's huge pages, and on 2 cores the first measurement came out halved in 4 of 14
+            // runs with huge pages and 1 of about 30 without (2026-12-07), doubling the share printed below.
             if (!Double.isNaN(peak)) peak = Math.max(peak, Kernels.measuredPeakGflops(compute.workers()));
             if (profile) profiled.print(w);
             EpochStats last = lastEpoch[0];
