@@ -114,7 +114,7 @@ final class VectorKernels implements Kernels {
         if (holder[0].length < pad + k * NC) holder[0] = new float[pad + k * NC];
         float[] pb = holder[0];
         for (int j = 0; j < n; j += NC) {
-            for (int p = 0; p < k; p++) System.arraycopy(b, bOff + j + p * ldb, pb, pad + p * NC, NC);
+            Kernels.packPanels(k, NC, NC, b, bOff + j, ldb, 0, k, 0, NC, pb, pad);
             rowMajorBlocks(m, NC, k, a, aOff, lda, pb, pad, NC, c, cOff + j, ldc);
         }
     }
@@ -229,7 +229,7 @@ final class VectorKernels implements Kernels {
             int rows = Math.min(TN_GROUP, m - g);
             packRowStrips(rows, k, a, aOff + g, lda, pa);
             for (int j = 0; j < n; j += TN_COLS) {
-                for (int p = 0; p < k; p++) System.arraycopy(b, bOff + j + p * ldb, pb, Alignment.PAD + p * TN_COLS, TN_COLS);
+                Kernels.packPanels(k, TN_COLS, TN_COLS, b, bOff + j, ldb, 0, k, 0, TN_COLS, pb, Alignment.PAD);
                 packedBlocks(rows, k, pa, pb, Alignment.PAD, c, cOff + g * ldc + j, ldc);
             }
         }
