@@ -122,67 +122,164 @@ final class VectorKernels implements Kernels {
     /**
      * C(m, n) += A B for m a multiple of 4 rows and n of 4 vectors, A row-major: the forward step and
      * the recurrence's backward step. Column panels outside, so a panel of B (k × 4 vectors) stays in
-     * L2 while the row blocks pass over it.
+     * L2 while the row blocks pass over it; inside, rows in blocks of 6 (24 accumulators: each load of
+     * B serves 6 rows) and the last 4 or 8 rows in blocks of 4 (any multiple of 4 is 6a + 4b, b ≤ 2).
+     * A 4-row block loads 4 vectors of B and broadcasts 4 values of A for 16 fused multiply-adds; a
+     * 6-row block the same 4 vectors and 6 values for 24, so the panel streams from L2 a third less
+     * often per flop. Same sums in the same order: no bit changes. JMH GemmBench, one thread, Xeon
+     * (AVX-512), before → after: NN_32x64x512_panel 115 → 133 GFLOP/s, NN_1120x512x28 99 → 110,
+     * NNP_128x2048x1024 136 → 140 (its panels on lines; on panels off them, 102 → 131).
      */
     private static void rowMajorBlocks(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                        float[] c, int cOff, int ldc) {
+        int m6 = switch (m % 6) {
+            case 0 -> m;
+            case 4 -> m - 4;
+            default -> m - 8; // m % 6 == 2 and m ≥ 8: 6(a − 1) + 4 + 4
+        };
         for (int j = 0; j < n; j += NC) {
-            for (int i = 0; i < m; i += NR) {
-                FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
-                FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-                FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-                FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-                int ai = aOff + i * lda;
-                int bj = bOff + j;
-                for (int p = 0; p < k; p++) {
-                    int bp = bj + p * ldb;
-                    FloatVector b0 = FloatVector.fromArray(S, b, bp);
-                    FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
-                    FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L);
-                    FloatVector b3 = FloatVector.fromArray(S, b, bp + 3 * L);
-                    int ap = ai + p;
-                    FloatVector a0 = FloatVector.broadcast(S, a[ap]);
-                    c00 = a0.fma(b0, c00);
-                    c01 = a0.fma(b1, c01);
-                    c02 = a0.fma(b2, c02);
-                    c03 = a0.fma(b3, c03);
-                    FloatVector a1 = FloatVector.broadcast(S, a[ap + lda]);
-                    c10 = a1.fma(b0, c10);
-                    c11 = a1.fma(b1, c11);
-                    c12 = a1.fma(b2, c12);
-                    c13 = a1.fma(b3, c13);
-                    FloatVector a2 = FloatVector.broadcast(S, a[ap + 2 * lda]);
-                    c20 = a2.fma(b0, c20);
-                    c21 = a2.fma(b1, c21);
-                    c22 = a2.fma(b2, c22);
-                    c23 = a2.fma(b3, c23);
-                    FloatVector a3 = FloatVector.broadcast(S, a[ap + 3 * lda]);
-                    c30 = a3.fma(b0, c30);
-                    c31 = a3.fma(b1, c31);
-                    c32 = a3.fma(b2, c32);
-                    c33 = a3.fma(b3, c33);
-                }
-                int ci = cOff + i * ldc + j;
-                FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
-                FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
-                FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
-                FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
-                ci += ldc;
-                FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
-                FloatVector.fromArray(S, c, ci + L).add(c11).intoArray(c, ci + L);
-                FloatVector.fromArray(S, c, ci + 2 * L).add(c12).intoArray(c, ci + 2 * L);
-                FloatVector.fromArray(S, c, ci + 3 * L).add(c13).intoArray(c, ci + 3 * L);
-                ci += ldc;
-                FloatVector.fromArray(S, c, ci).add(c20).intoArray(c, ci);
-                FloatVector.fromArray(S, c, ci + L).add(c21).intoArray(c, ci + L);
-                FloatVector.fromArray(S, c, ci + 2 * L).add(c22).intoArray(c, ci + 2 * L);
-                FloatVector.fromArray(S, c, ci + 3 * L).add(c23).intoArray(c, ci + 3 * L);
-                ci += ldc;
-                FloatVector.fromArray(S, c, ci).add(c30).intoArray(c, ci);
-                FloatVector.fromArray(S, c, ci + L).add(c31).intoArray(c, ci + L);
-                FloatVector.fromArray(S, c, ci + 2 * L).add(c32).intoArray(c, ci + 2 * L);
-                FloatVector.fromArray(S, c, ci + 3 * L).add(c33).intoArray(c, ci + 3 * L);
+            sixRowBlocks(m6, k, a, aOff, lda, b, bOff + j, ldb, c, cOff + j, ldc);
+            if (m6 < m) fourRowBlocks(m6, m, k, a, aOff, lda, b, bOff + j, ldb, c, cOff + j, ldc);
+        }
+    }
+
+    /** Rows [0, m) (m a multiple of 6) of C's one 4-vector column panel (from cOff) += A times B's panel (from bOff). */
+    private static void sixRowBlocks(int m, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                     float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i += 6) {
+            FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+            FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            FloatVector c40 = c00, c41 = c00, c42 = c00, c43 = c00;
+            FloatVector c50 = c00, c51 = c00, c52 = c00, c53 = c00;
+            int ap = aOff + i * lda, bp = bOff;
+            for (int p = 0; p < k; p++, ap++, bp += ldb) {
+                FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L);
+                FloatVector b3 = FloatVector.fromArray(S, b, bp + 3 * L);
+                FloatVector x = FloatVector.broadcast(S, a[ap]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                c02 = x.fma(b2, c02);
+                c03 = x.fma(b3, c03);
+                x = FloatVector.broadcast(S, a[ap + lda]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                c12 = x.fma(b2, c12);
+                c13 = x.fma(b3, c13);
+                x = FloatVector.broadcast(S, a[ap + 2 * lda]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                c22 = x.fma(b2, c22);
+                c23 = x.fma(b3, c23);
+                x = FloatVector.broadcast(S, a[ap + 3 * lda]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                c32 = x.fma(b2, c32);
+                c33 = x.fma(b3, c33);
+                x = FloatVector.broadcast(S, a[ap + 4 * lda]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                c42 = x.fma(b2, c42);
+                c43 = x.fma(b3, c43);
+                x = FloatVector.broadcast(S, a[ap + 5 * lda]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+                c52 = x.fma(b2, c52);
+                c53 = x.fma(b3, c53);
             }
+            int ci = cOff + i * ldc;
+            FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + 1 * L).add(c01).intoArray(c, ci + 1 * L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + 1 * L).add(c11).intoArray(c, ci + 1 * L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c12).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c13).intoArray(c, ci + 3 * L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c20).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + 1 * L).add(c21).intoArray(c, ci + 1 * L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c22).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c23).intoArray(c, ci + 3 * L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c30).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + 1 * L).add(c31).intoArray(c, ci + 1 * L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c32).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c33).intoArray(c, ci + 3 * L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c40).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + 1 * L).add(c41).intoArray(c, ci + 1 * L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c42).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c43).intoArray(c, ci + 3 * L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c50).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + 1 * L).add(c51).intoArray(c, ci + 1 * L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c52).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c53).intoArray(c, ci + 3 * L);
+        }
+    }
+
+    /** Rows [from, to) (a multiple of 4 apart) of C's one 4-vector column panel += A times B's panel, 4 rows at a time. */
+    private static void fourRowBlocks(int from, int to, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                      float[] c, int cOff, int ldc) {
+        for (int i = from; i < to; i += NR) {
+            FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+            FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+            FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+            FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+            int ai = aOff + i * lda;
+            for (int p = 0; p < k; p++) {
+                int bp = bOff + p * ldb;
+                FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                FloatVector b2 = FloatVector.fromArray(S, b, bp + 2 * L);
+                FloatVector b3 = FloatVector.fromArray(S, b, bp + 3 * L);
+                int ap = ai + p;
+                FloatVector a0 = FloatVector.broadcast(S, a[ap]);
+                c00 = a0.fma(b0, c00);
+                c01 = a0.fma(b1, c01);
+                c02 = a0.fma(b2, c02);
+                c03 = a0.fma(b3, c03);
+                FloatVector a1 = FloatVector.broadcast(S, a[ap + lda]);
+                c10 = a1.fma(b0, c10);
+                c11 = a1.fma(b1, c11);
+                c12 = a1.fma(b2, c12);
+                c13 = a1.fma(b3, c13);
+                FloatVector a2 = FloatVector.broadcast(S, a[ap + 2 * lda]);
+                c20 = a2.fma(b0, c20);
+                c21 = a2.fma(b1, c21);
+                c22 = a2.fma(b2, c22);
+                c23 = a2.fma(b3, c23);
+                FloatVector a3 = FloatVector.broadcast(S, a[ap + 3 * lda]);
+                c30 = a3.fma(b0, c30);
+                c31 = a3.fma(b1, c31);
+                c32 = a3.fma(b2, c32);
+                c33 = a3.fma(b3, c33);
+            }
+            int ci = cOff + i * ldc;
+            FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c02).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c03).intoArray(c, ci + 3 * L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c11).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c12).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c13).intoArray(c, ci + 3 * L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c20).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c21).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c22).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c23).intoArray(c, ci + 3 * L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c30).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c31).intoArray(c, ci + L);
+            FloatVector.fromArray(S, c, ci + 2 * L).add(c32).intoArray(c, ci + 2 * L);
+            FloatVector.fromArray(S, c, ci + 3 * L).add(c33).intoArray(c, ci + 3 * L);
         }
     }
 

@@ -142,6 +142,11 @@ class VectorKernelsTest {
                 Arguments.of(Op.NN, 33, 95, 77),
                 // From 32 rows on, B's rows 1 KB apart or more, gemmNN copies B's column panels; split into fewer rows it reads them in place.
                 Arguments.of(Op.NN, 70, 300, 200),
+                // Rows in 6-row blocks and the last 4 or 8 in 4-row blocks: 128 = 6·20 + 8, 100 = 6·16 + 4, 36 = 6·6; a
+                // split moves rows from one kind of block to the other (and to the general block's edges).
+                Arguments.of(Op.NN, 128, 130, 64),
+                Arguments.of(Op.NN, 100, 64, 37),
+                Arguments.of(Op.NN, 36, 200, 300),
                 Arguments.of(Op.TN, 33, 95, 77));
     }
 
