@@ -13,6 +13,11 @@ public interface Kernels {
 
     String name();
 
+    /** What a reader comparing runs needs beside the name (the vector kernels: lanes and register blocks), or "". */
+    default String detail() {
+        return "";
+    }
+
     /** C(m, n) += A(m, k) · B(k, n). */
     void gemmNN(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                 float[] c, int cOff, int ldc);

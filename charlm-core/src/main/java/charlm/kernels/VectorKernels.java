@@ -1,5 +1,7 @@
 package charlm.kernels;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import java.lang.management.ManagementFactory;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -66,9 +68,63 @@ final class VectorKernels implements Kernels {
     private static final float Q3 = 0.0002234121348010376f;
     private static final float Q4 = 2.1100595404277556e-07f;
 
+    /**
+     * Whether the JIT has only 16 vector registers (x86 below AVX-512), where the register blocks
+     * below would spill: gemmNN's 6 × 4 and 4 × 4 blocks need 29 and 21 registers and the weight
+     * gradients' 8 × 2 block 19. There these products run blocks of 6 rows by 2 vectors (15) and 4 by
+     * 2 (11) instead. Same sums in the same order either way: the choice changes no bit.
+     */
+    private final boolean narrow;
+
+    /** Rows per strip of the weight gradients' packed A, and rows per group of strips (a multiple of it). */
+    private final int tnRows, tnGroup;
+
+    VectorKernels() {
+        this(vectorRegisters());
+    }
+
+    /** With the register blocks for this many vector registers: 16 or 32. */
+    VectorKernels(int registers) {
+        if (registers != 16 && registers != 32) throw new IllegalArgumentException("vector registers must be 16 or 32, got " + registers);
+        narrow = registers == 16;
+        tnRows = narrow ? 6 : 8;
+        tnGroup = narrow ? 126 : 128;
+    }
+
+    /**
+     * The vector registers this JVM's JIT uses: 16 on x86 without AVX-512 (HotSpot's UseAVX below 3:
+     * an AVX2 machine, or one started with -XX:UseAVX=2), 32 with AVX-512 and on AArch64 (NEON and
+     * SVE have 32), and 32 when the JVM does not say. -Dcharlm.kernels.registers=16 or 32 sets it.
+     */
+    static int vectorRegisters() {
+        String forced = System.getProperty("charlm.kernels.registers");
+        if (forced != null) {
+            if (!forced.equals("16") && !forced.equals("32")) {
+                throw new IllegalArgumentException("charlm.kernels.registers must be 16 or 32, got " + forced);
+            }
+            return Integer.parseInt(forced);
+        }
+        try {
+            HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            return Integer.parseInt(vm.getVMOption("UseAVX").getValue()) >= 3 ? 32 : 16;
+        } catch (RuntimeException | LinkageError e) {
+            return 32; // no UseAVX (not x86: AArch64 has 32) or not HotSpot
+        }
+    }
+
+    /** The register file the blocks are made for: 16 or 32 vector registers. */
+    int registers() {
+        return narrow ? 16 : 32;
+    }
+
     @Override
     public String name() {
         return "vector";
+    }
+
+    @Override
+    public String detail() {
+        return L + " lanes, blocks for " + registers() + " registers";
     }
 
     @Override
@@ -82,8 +138,8 @@ final class VectorKernels implements Kernels {
             blockedProduct(m, n, k, a, aOff, lda, 1, b, bOff, ldb, c, cOff, ldc);
             return;
         }
-        if (ldb >= PACK_MIN_STRIDE && m4 >= PACK_MIN_ROWS) packedColumns(m4, n4, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
-        else rowMajorBlocks(m4, n4, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        if (ldb >= PACK_MIN_STRIDE && m4 >= PACK_MIN_ROWS) packedColumns(narrow, m4, n4, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
+        else rowMajorBlocks(narrow, m4, n4, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
         if (n4 < n) blockedProduct(m, n - n4, k, a, aOff, lda, 1, b, bOff + n4, ldb, c, cOff + n4, ldc);
         if (m4 < m) blockedProduct(m - m4, n4, k, a, aOff + m4 * lda, lda, 1, b, bOff, ldb, c, cOff + m4 * ldc, ldc);
     }
@@ -107,7 +163,7 @@ final class VectorKernels implements Kernels {
      * by m/4 row blocks. Same sums, same order: no bit changes. JMH, one thread, means before → after
      * (Xeon, AVX-512): NN_1120x512x28 68 → 89 GFLOP/s, NN_64x1024x512 54 → 97, NN_32x512x512 85 → 93.
      */
-    private static void packedColumns(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+    private static void packedColumns(boolean narrow, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                       float[] c, int cOff, int ldc) {
         float[][] holder = NN_PANEL.get();
         int pad = Alignment.PAD;
@@ -115,7 +171,7 @@ final class VectorKernels implements Kernels {
         float[] pb = holder[0];
         for (int j = 0; j < n; j += NC) {
             Kernels.packPanels(k, NC, NC, b, bOff + j, ldb, 0, k, 0, NC, pb, pad);
-            rowMajorBlocks(m, NC, k, a, aOff, lda, pb, pad, NC, c, cOff + j, ldc);
+            rowMajorBlocks(narrow, m, NC, k, a, aOff, lda, pb, pad, NC, c, cOff + j, ldc);
         }
     }
 
@@ -130,7 +186,7 @@ final class VectorKernels implements Kernels {
      * (AVX-512), before → after: NN_32x64x512_panel 115 → 133 GFLOP/s, NN_1120x512x28 99 → 110,
      * NNP_128x2048x1024 136 → 140 (its panels on lines; on panels off them, 102 → 131).
      */
-    private static void rowMajorBlocks(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+    private static void rowMajorBlocks(boolean narrow, int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                        float[] c, int cOff, int ldc) {
         int m6 = switch (m % 6) {
             case 0 -> m;
@@ -138,8 +194,103 @@ final class VectorKernels implements Kernels {
             default -> m - 8; // m % 6 == 2 and m ≥ 8: 6(a − 1) + 4 + 4
         };
         for (int j = 0; j < n; j += NC) {
+            if (narrow) {
+                // With 16 registers, each half of the panel (2 vectors) in turn: 12 and 8 accumulators.
+                for (int h = j; h < j + NC; h += 2 * L) {
+                    sixRowsTwoVectors(m6, k, a, aOff, lda, b, bOff + h, ldb, c, cOff + h, ldc);
+                    if (m6 < m) fourRowsTwoVectors(m6, m, k, a, aOff, lda, b, bOff + h, ldb, c, cOff + h, ldc);
+                }
+                continue;
+            }
             sixRowBlocks(m6, k, a, aOff, lda, b, bOff + j, ldb, c, cOff + j, ldc);
             if (m6 < m) fourRowBlocks(m6, m, k, a, aOff, lda, b, bOff + j, ldb, c, cOff + j, ldc);
+        }
+    }
+
+    /** Rows [0, m) (m a multiple of 6) of C's 2-vector column block (from cOff) += A times B's (k, 2 vectors) from bOff. */
+    private static void sixRowsTwoVectors(int m, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                          float[] c, int cOff, int ldc) {
+        for (int i = 0; i < m; i += 6) {
+            FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+            FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+            int ap = aOff + i * lda, bp = bOff;
+            for (int p = 0; p < k; p++, ap++, bp += ldb) {
+                FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                FloatVector x = FloatVector.broadcast(S, a[ap]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                x = FloatVector.broadcast(S, a[ap + lda]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                x = FloatVector.broadcast(S, a[ap + 2 * lda]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                x = FloatVector.broadcast(S, a[ap + 3 * lda]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                x = FloatVector.broadcast(S, a[ap + 4 * lda]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                x = FloatVector.broadcast(S, a[ap + 5 * lda]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+            }
+            int ci = cOff + i * ldc;
+            FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c11).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c20).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c21).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c30).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c31).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c40).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c41).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c50).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c51).intoArray(c, ci + L);
+        }
+    }
+
+    /** Rows [from, to) (a multiple of 4 apart) of C's 2-vector column block += A times B's (k, 2 vectors), 4 rows at a time. */
+    private static void fourRowsTwoVectors(int from, int to, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                                           float[] c, int cOff, int ldc) {
+        for (int i = from; i < to; i += NR) {
+            FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            int ap = aOff + i * lda, bp = bOff;
+            for (int p = 0; p < k; p++, ap++, bp += ldb) {
+                FloatVector b0 = FloatVector.fromArray(S, b, bp);
+                FloatVector b1 = FloatVector.fromArray(S, b, bp + L);
+                FloatVector x = FloatVector.broadcast(S, a[ap]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                x = FloatVector.broadcast(S, a[ap + lda]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                x = FloatVector.broadcast(S, a[ap + 2 * lda]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                x = FloatVector.broadcast(S, a[ap + 3 * lda]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+            }
+            int ci = cOff + i * ldc;
+            FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c11).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c20).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c21).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c30).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c31).intoArray(c, ci + L);
         }
     }
 
@@ -287,9 +438,9 @@ final class VectorKernels implements Kernels {
     public void gemmTN(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                        float[] c, int cOff, int ldc) {
         // A stored (k, m): a_p of row i is a[aOff + p*lda + i], so rows are stride 1, p is stride lda.
-        // The bulk in 8-row blocks (see transposedBlocks), the edges by the general blocked product;
-        // every element is the same fma chain either way, so the split changes no bit.
-        int m8 = m - m % TN_ROWS, n2 = n - n % TN_COLS;
+        // The bulk in 8-row blocks (6 with 16 registers; see transposedBlocks), the edges by the general
+        // blocked product; every element is the same fma chain either way, so the split changes no bit.
+        int m8 = m - m % tnRows, n2 = n - n % TN_COLS;
         if (k >= TN_MIN_K && m8 > 0 && n2 > 0) {
             transposedBlocks(m8, n2, k, a, aOff, lda, b, bOff, ldb, c, cOff, ldc);
             if (n2 < n) blockedProduct(m8, n - n2, k, a, aOff, 1, lda, b, bOff + n2, ldb, c, cOff + n2, ldc);
@@ -299,35 +450,37 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Block of the weight-gradient products: 8 rows by 2 vectors of C; rows packed per call, at most TN_GROUP at a time. */
-    private static final int TN_ROWS = 8, TN_COLS = 2 * L, TN_MIN_K = 64, TN_GROUP = 128;
+    /** Block of the weight-gradient products: 8 rows (6 with 16 registers) by 2 vectors of C; rows packed per call, at most tnGroup at a time. */
+    private static final int TN_COLS = 2 * L, TN_MIN_K = 64;
 
     /** Each thread's packing buffers for gemmTN, grown on first use at a shape and kept: a training step allocates nothing. */
     private static final ThreadLocal<float[][]> TN_PACKS = ThreadLocal.withInitial(() -> new float[2][0]);
 
     /**
-     * C(m, n) += Aᵀ B for m a multiple of 8 and n of 2 vectors, the shape of every weight gradient
+     * C(m, n) += Aᵀ B for m a multiple of the strip's rows and n of 2 vectors, the shape of every weight gradient
      * (k = T·B rows). Both operands are first copied into panels that the block reads front to back:
      * up to 128 rows of A as 8-wide strips (k × 8 each), and for each 2-vector column block of B its
      * k × 2L panel. Unpacked, A's 8 values of row p sit one H-long row apart from row p+1 and B's
      * likewise, so every p touched a new line of each (and a new page every two rows), and the block
      * ran at 50–55 GFLOP/s on one core; packed, 95–130 (m = 64 to 256, n = 512, k = 1120, JDK 25).
-     * The chain of each element is unchanged: acc = 0, fma over p in order, C += acc.
+     * The chain of each element is unchanged: acc = 0, fma over p in order, C += acc. With 16 vector
+     * registers the strips are 6 wide and the groups 126 rows (see {@link #narrow}).
      */
-    private static void transposedBlocks(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+    private void transposedBlocks(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                                          float[] c, int cOff, int ldc) {
         float[][] packs = TN_PACKS.get();
-        int rowsPerGroup = Math.min(m, TN_GROUP);
+        int rowsPerGroup = Math.min(m, tnGroup);
         if (packs[0].length < rowsPerGroup * k) packs[0] = new float[rowsPerGroup * k];
         // B's panel from Alignment.PAD on: on a cache line when the JVM puts arrays on lines.
         if (packs[1].length < Alignment.PAD + TN_COLS * k) packs[1] = new float[Alignment.PAD + TN_COLS * k];
         float[] pa = packs[0], pb = packs[1];
-        for (int g = 0; g < m; g += TN_GROUP) {
-            int rows = Math.min(TN_GROUP, m - g);
-            packRowStrips(rows, k, a, aOff + g, lda, pa);
+        for (int g = 0; g < m; g += tnGroup) {
+            int rows = Math.min(tnGroup, m - g);
+            packRowStrips(rows, k, a, aOff + g, lda, pa, tnRows);
             for (int j = 0; j < n; j += TN_COLS) {
                 Kernels.packPanels(k, TN_COLS, TN_COLS, b, bOff + j, ldb, 0, k, 0, TN_COLS, pb, Alignment.PAD);
-                packedBlocks(rows, k, pa, pb, Alignment.PAD, c, cOff + g * ldc + j, ldc);
+                if (narrow) packedSixRowBlocks(rows, k, pa, pb, Alignment.PAD, c, cOff + g * ldc + j, ldc);
+                else packedBlocks(rows, k, pa, pb, Alignment.PAD, c, cOff + g * ldc + j, ldc);
             }
         }
     }
@@ -344,16 +497,19 @@ final class VectorKernels implements Kernels {
      */
     @Override
     public void gemmTNPanels(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int ldc) {
-        int m8 = m - m % TN_ROWS, n2 = n - n % TN_COLS;
+        int m8 = m - m % tnRows, n2 = n - n % TN_COLS;
         if (k >= TN_MIN_K && m8 > 0 && n2 > 0) {
             float[][] packs = TN_PACKS.get();
-            int rowsPerGroup = Math.min(m8, TN_GROUP);
+            int rowsPerGroup = Math.min(m8, tnGroup);
             if (packs[0].length < rowsPerGroup * k) packs[0] = new float[rowsPerGroup * k];
             float[] pa = packs[0];
-            for (int g = 0; g < m8; g += TN_GROUP) {
-                int rows = Math.min(TN_GROUP, m8 - g);
-                packRowStrips(rows, k, a, aOff + g, lda, pa);
-                for (int j = 0; j < n2; j += TN_COLS) packedBlocks(rows, k, pa, b, bOff + j * k, c, cOff + g * ldc + j, ldc);
+            for (int g = 0; g < m8; g += tnGroup) {
+                int rows = Math.min(tnGroup, m8 - g);
+                packRowStrips(rows, k, a, aOff + g, lda, pa, tnRows);
+                for (int j = 0; j < n2; j += TN_COLS) {
+                    if (narrow) packedSixRowBlocks(rows, k, pa, b, bOff + j * k, c, cOff + g * ldc + j, ldc);
+                    else packedBlocks(rows, k, pa, b, bOff + j * k, c, cOff + g * ldc + j, ldc);
+                }
             }
             if (n2 < n) blockedProduct(m8, n - n2, k, a, aOff, 1, lda, b, bOff + n2 * k, n - n2, c, cOff + n2, ldc);
             if (m8 < m) panelProducts(m - m8, n, k, a, aOff + m8, lda, b, bOff, c, cOff + m8 * ldc, ldc);
@@ -371,22 +527,71 @@ final class VectorKernels implements Kernels {
         }
     }
 
-    /** Strip s of pa holds a[p·lda + 8s + r] at s·8k + 8p + r: each 8-row block's values in the order the block reads them. */
-    private static void packRowStrips(int rows, int k, float[] a, int aOff, int lda, float[] pa) {
+    /** Strip s of pa holds a[p·lda + w·s + r] at s·w·k + w·p + r, w = strip's rows: each block's values in the order the block reads them. */
+    private static void packRowStrips(int rows, int k, float[] a, int aOff, int lda, float[] pa, int strip) {
         for (int p = 0; p < k; p++) {
             int src = aOff + p * lda;
-            for (int s = 0; s < rows; s += TN_ROWS) System.arraycopy(a, src + s, pa, s * k + p * TN_ROWS, TN_ROWS);
+            for (int s = 0; s < rows; s += strip) System.arraycopy(a, src + s, pa, s * k + p * strip, strip);
+        }
+    }
+
+    /** C(rows, 2L) += the packed 6-row strips times the packed panel, 6 rows by 2 vectors at a time (12 accumulators). */
+    private static void packedSixRowBlocks(int rows, int k, float[] pa, float[] pb, int pbOff, float[] c, int cOff, int ldc) {
+        for (int i = 0; i < rows; i += 6) {
+            FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+            FloatVector c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+            int ap = i * k, bp = pbOff;
+            for (int p = 0; p < k; p++, ap += 6, bp += TN_COLS) {
+                FloatVector b0 = FloatVector.fromArray(S, pb, bp);
+                FloatVector b1 = FloatVector.fromArray(S, pb, bp + L);
+                FloatVector x = FloatVector.broadcast(S, pa[ap]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                x = FloatVector.broadcast(S, pa[ap + 1]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                x = FloatVector.broadcast(S, pa[ap + 2]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                x = FloatVector.broadcast(S, pa[ap + 3]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                x = FloatVector.broadcast(S, pa[ap + 4]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                x = FloatVector.broadcast(S, pa[ap + 5]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+            }
+            int ci = cOff + i * ldc;
+            FloatVector.fromArray(S, c, ci).add(c00).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c01).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c10).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c11).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c20).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c21).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c30).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c31).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c40).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c41).intoArray(c, ci + L);
+            ci += ldc;
+            FloatVector.fromArray(S, c, ci).add(c50).intoArray(c, ci);
+            FloatVector.fromArray(S, c, ci + L).add(c51).intoArray(c, ci + L);
         }
     }
 
     /** C(rows, 2L) += the packed strips times the packed panel, 8 rows by 2 vectors at a time. */
     private static void packedBlocks(int rows, int k, float[] pa, float[] pb, int pbOff, float[] c, int cOff, int ldc) {
-        for (int i = 0; i < rows; i += TN_ROWS) {
+        for (int i = 0; i < rows; i += 8) {
             FloatVector c00 = FloatVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
             FloatVector c40 = c00, c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
             int ai = i * k;
             for (int p = 0; p < k; p++) {
-                int bp = pbOff + p * TN_COLS, ap = ai + p * TN_ROWS;
+                int bp = pbOff + p * TN_COLS, ap = ai + p * 8;
                 FloatVector b0 = FloatVector.fromArray(S, pb, bp);
                 FloatVector b1 = FloatVector.fromArray(S, pb, bp + L);
                 FloatVector x = FloatVector.broadcast(S, pa[ap]);

@@ -21,7 +21,9 @@ class VectorKernelsTest {
     private static final double REL = 1e-5;
     private static final double TANH_TOL = 2e-6;
 
-    private final Kernels fast = new VectorKernels();
+    private final Kernels fast = new VectorKernels(32);
+    /** The register blocks made for x86 without AVX-512 (16 vector registers), run here whatever the machine has. */
+    private final Kernels narrow = new VectorKernels(16);
     private final Kernels ref = new ReferenceKernels();
 
     enum Op { NN, TN, NT }
@@ -131,6 +133,47 @@ class VectorKernelsTest {
         }
     }
 
+    /** The blocks for 16 vector registers (6 × 2, 4 × 2, 6-row strips) give the blocks for 32's bits, at every shape. */
+    @ParameterizedTest(name = "{0} m={1} n={2} k={3} pad={4}")
+    @MethodSource({"shapes", "splitShapes16"})
+    void sixteenRegistersGiveTheSameBits(Op op, int m, int n, int k, int pad) {
+        Problem pr = new Problem(op, m, n, k, pad, new Random(31L * m + 17L * n + k + op.ordinal()));
+        assertThat(pr.whole(narrow)).isEqualTo(pr.whole(fast));
+    }
+
+    static Stream<Arguments> splitShapes16() {
+        return splitShapes().map(x -> Arguments.of(x.get()[0], x.get()[1], x.get()[2], x.get()[3], 2));
+    }
+
+    @Test
+    void registersComeFromTheJvmOrTheSetting() {
+        assertThat(((VectorKernels) fast).registers()).isEqualTo(32);
+        assertThat(((VectorKernels) narrow).registers()).isEqualTo(16);
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        assertThat(fast.detail()).isEqualTo(lanes + " lanes, blocks for 32 registers");
+        assertThat(narrow.detail()).isEqualTo(lanes + " lanes, blocks for 16 registers");
+        assertThat(ref.detail()).isEmpty();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new VectorKernels(24)).hasMessageContaining("16 or 32");
+        String before = System.getProperty("charlm.kernels.registers");
+        try {
+            System.setProperty("charlm.kernels.registers", "16");
+            assertThat(VectorKernels.vectorRegisters()).isEqualTo(16);
+            System.setProperty("charlm.kernels.registers", "24");
+            org.assertj.core.api.Assertions.assertThatThrownBy(VectorKernels::vectorRegisters)
+                    .hasMessageContaining("charlm.kernels.registers must be 16 or 32, got 24");
+            System.clearProperty("charlm.kernels.registers");
+            // This JVM's own answer: 16 only on x86 below AVX-512.
+            com.sun.management.HotSpotDiagnosticMXBean vm = java.lang.management.ManagementFactory
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
+            boolean x86 = System.getProperty("os.arch").matches("amd64|x86_64");
+            int want = x86 && Integer.parseInt(vm.getVMOption("UseAVX").getValue()) < 3 ? 16 : 32;
+            assertThat(VectorKernels.vectorRegisters()).isEqualTo(want);
+        } finally {
+            if (before == null) System.clearProperty("charlm.kernels.registers");
+            else System.setProperty("charlm.kernels.registers", before);
+        }
+    }
+
     static Stream<Arguments> splitShapes() {
         return Stream.of(
                 Arguments.of(Op.NN, 32, 512, 512),
@@ -154,6 +197,11 @@ class VectorKernelsTest {
     @ParameterizedTest(name = "{0} m={1} n={2} k={3}")
     @MethodSource("splitShapes")
     void splittingCChangesNoBit(Op op, int m, int n, int k) {
+        splitsAgree(fast, op, m, n, k);
+        splitsAgree(narrow, op, m, n, k);
+    }
+
+    private static void splitsAgree(Kernels fast, Op op, int m, int n, int k) {
         Problem pr = new Problem(op, m, n, k, 2, new Random(7));
         float[] whole = pr.whole(fast);
         for (int cut : new int[] {n / 2, 17, 256, 1, n - 1}) {
@@ -370,7 +418,7 @@ class VectorKernelsTest {
         Random rnd = new Random(41L * m + 7L * n + k);
         int lda = m + 3, ldb = n + 5, ldc = n + 2;
         float[] a = random(2 + k * lda, rnd), b = random(1 + k * ldb, rnd), c0 = random(4 + m * ldc, rnd);
-        for (Kernels kern : new Kernels[] {fast, ref}) {
+        for (Kernels kern : new Kernels[] {fast, narrow, ref}) {
             int w = kern.panelWidth();
             assertThat(64 % w).as("%s panel width divides 64", kern.name()).isZero();
             float[] panels = new float[3 + k * n];
