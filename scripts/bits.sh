@@ -66,7 +66,8 @@ train() { # JAR DIR OPTIONS...
   "$java_bin" -XX:+UseSerialGC -Xmn64m -XX:ObjectAlignmentInBytes=64 --add-modules jdk.incubator.vector -jar "$jar" train \
     --data "$data" --epochs "$epochs" --out "$dir" "$@" 2>/dev/null \
     | sed -E -e 's/, [0-9.]+ tokens\/s.*//' -e 's/; writing to .*//' -e '/^wrote /d' \
-        -e '/^ *minibatch [0-9]+\/[0-9]+ of epoch/d' > "$dir.out"  # progress: printed when an epoch runs long
+        -e '/^ *minibatch [0-9]+\/[0-9]+ of epoch/d' \
+        -e 's/ kernels \([^)]*\)/ kernels/' > "$dir.out"  # progress lines; the kernels' lanes and register blocks
 }
 
 untimed() { # a metrics.csv without the columns that measure time (tokens_per_sec, seconds, ...)
