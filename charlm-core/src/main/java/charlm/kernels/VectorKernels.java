@@ -28,7 +28,7 @@ final class VectorKernels implements Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    /** Register block of gemmNN / gemmTN: 4 rows by 4 vectors of C, 16 accumulators. */
+    /** gemmNN works on column panels of NC = 4 vectors; its edge blocks are NR = 4 rows (the bulk: see rowMajorBlocks). */
     private static final int NR = 4;
     private static final int NC = 4 * L;
 
