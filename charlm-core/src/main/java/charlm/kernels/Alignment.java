@@ -19,11 +19,20 @@ public final class Alignment {
     private Alignment() {
     }
 
-    private static int pad() {
+    /** A HotSpot option's value as this JVM runs with it, or null where there is no such option or no HotSpot. */
+    static String vmOption(String name) {
         try {
-            HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-            int objects = Integer.parseInt(vm.getVMOption("ObjectAlignmentInBytes").getValue());
-            if (objects % 64 != 0) return 0;
+            return ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).getVMOption(name).getValue();
+        } catch (RuntimeException | LinkageError e) {
+            return null;
+        }
+    }
+
+    private static int pad() {
+        String objects = vmOption("ObjectAlignmentInBytes");
+        if (objects == null) return 0;
+        try {
+            if (Integer.parseInt(objects) % 64 != 0) return 0;
             // Read by reflection: the constant is all that is used of sun.misc.Unsafe, no memory access.
             int base = Class.forName("sun.misc.Unsafe").getField("ARRAY_FLOAT_BASE_OFFSET").getInt(null);
             return (64 - base % 64) % 64 / Float.BYTES;

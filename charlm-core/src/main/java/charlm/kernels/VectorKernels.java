@@ -1,7 +1,5 @@
 package charlm.kernels;
 
-import com.sun.management.HotSpotDiagnosticMXBean;
-import java.lang.management.ManagementFactory;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -104,12 +102,8 @@ final class VectorKernels implements Kernels {
             }
             return Integer.parseInt(forced);
         }
-        try {
-            HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-            return Integer.parseInt(vm.getVMOption("UseAVX").getValue()) >= 3 ? 32 : 16;
-        } catch (RuntimeException | LinkageError e) {
-            return 32; // no UseAVX (not x86: AArch64 has 32) or not HotSpot
-        }
+        String avx = Alignment.vmOption("UseAVX");
+        return avx != null && Integer.parseInt(avx) < 3 ? 16 : 32; // no UseAVX: not x86 (AArch64 has 32) or not HotSpot
     }
 
     /** The register file the blocks are made for: 16 or 32 vector registers. */
@@ -479,8 +473,7 @@ final class VectorKernels implements Kernels {
             packRowStrips(rows, k, a, aOff + g, lda, pa, tnRows);
             for (int j = 0; j < n; j += TN_COLS) {
                 Kernels.packPanels(k, TN_COLS, TN_COLS, b, bOff + j, ldb, 0, k, 0, TN_COLS, pb, Alignment.PAD);
-                if (narrow) packedSixRowBlocks(rows, k, pa, pb, Alignment.PAD, c, cOff + g * ldc + j, ldc);
-                else packedBlocks(rows, k, pa, pb, Alignment.PAD, c, cOff + g * ldc + j, ldc);
+                stripBlocks(rows, k, pa, pb, Alignment.PAD, c, cOff + g * ldc + j, ldc);
             }
         }
     }
@@ -506,10 +499,7 @@ final class VectorKernels implements Kernels {
             for (int g = 0; g < m8; g += tnGroup) {
                 int rows = Math.min(tnGroup, m8 - g);
                 packRowStrips(rows, k, a, aOff + g, lda, pa, tnRows);
-                for (int j = 0; j < n2; j += TN_COLS) {
-                    if (narrow) packedSixRowBlocks(rows, k, pa, b, bOff + j * k, c, cOff + g * ldc + j, ldc);
-                    else packedBlocks(rows, k, pa, b, bOff + j * k, c, cOff + g * ldc + j, ldc);
-                }
+                for (int j = 0; j < n2; j += TN_COLS) stripBlocks(rows, k, pa, b, bOff + j * k, c, cOff + g * ldc + j, ldc);
             }
             if (n2 < n) blockedProduct(m8, n - n2, k, a, aOff, 1, lda, b, bOff + n2 * k, n - n2, c, cOff + n2, ldc);
             if (m8 < m) panelProducts(m - m8, n, k, a, aOff + m8, lda, b, bOff, c, cOff + m8 * ldc, ldc);
@@ -533,6 +523,12 @@ final class VectorKernels implements Kernels {
             int src = aOff + p * lda;
             for (int s = 0; s < rows; s += strip) System.arraycopy(a, src + s, pa, s * k + p * strip, strip);
         }
+    }
+
+    /** C(rows, 2L) += the strips packed by {@link #packRowStrips} (tnRows wide) times one packed (k, 2L) panel at pbOff. */
+    private void stripBlocks(int rows, int k, float[] pa, float[] pb, int pbOff, float[] c, int cOff, int ldc) {
+        if (narrow) packedSixRowBlocks(rows, k, pa, pb, pbOff, c, cOff, ldc);
+        else packedBlocks(rows, k, pa, pb, pbOff, c, cOff, ldc);
     }
 
     /** C(rows, 2L) += the packed 6-row strips times the packed panel, 6 rows by 2 vectors at a time (12 accumulators). */

@@ -158,6 +158,8 @@ class VectorKernelsTest {
         try {
             System.setProperty("charlm.kernels.registers", "16");
             assertThat(VectorKernels.vectorRegisters()).isEqualTo(16);
+            assertThat(new VectorKernels().registers()).as("the kernels the setting makes").isEqualTo(16);
+            assertThat(new VectorKernels().detail()).endsWith("blocks for 16 registers");
             System.setProperty("charlm.kernels.registers", "24");
             org.assertj.core.api.Assertions.assertThatThrownBy(VectorKernels::vectorRegisters)
                     .hasMessageContaining("charlm.kernels.registers must be 16 or 32, got 24");
