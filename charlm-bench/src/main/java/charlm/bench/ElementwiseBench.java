@@ -19,6 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * tanhBackward, relu and reluBackward on one step's activations (B·H = 32·512 floats), and the LSTM
  * cell's backward on one part's share of a step (32 rows of 64 columns, rows 512 apart), ns per call.
  * The reference runs the kernels' scalar definitions (for the LSTM, the loop the cell had inline).
+ * The LSTM cell's forward on 32 rows of 512 columns (one part's share of a step at H = 1024), fused
+ * and as the passes the layer made before (on the same kernel set's σ and tanh).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -36,6 +38,8 @@ public class ElementwiseBench {
     private final float[] dh = new float[LEN], h = new float[LEN], da = new float[LEN], x = new float[LEN];
     private final float[][] gates = new float[4][LEN], dA = new float[4][LEN];
     private final float[] tanhC = new float[LEN], cPrev = new float[LEN], dc = new float[LEN];
+    private final float[] c = new float[LEN], hOut = new float[LEN];
+    private final float[][] pre = new float[4][LEN];
 
     @Setup
     public void setUp() {
@@ -49,7 +53,35 @@ public class ElementwiseBench {
             gates[3][i] = (float) Math.tanh(rnd.nextGaussian());
             tanhC[i] = (float) Math.tanh(rnd.nextGaussian());
             cPrev[i] = (float) rnd.nextGaussian();
+            for (int g = 0; g < 4; g++) pre[g][i] = (float) rnd.nextGaussian();
         }
+    }
+
+    /** The gates are activated in place: called again, σ and tanh run on values in (−1, 1), as much work. */
+    @Benchmark
+    public float[] lstmCellForwardPart() {
+        for (int b = 0; b < 32; b++) kern.lstmCellForward(pre, b * 512, cPrev, b * 512, c, b * 512, tanhC, hOut, b * 512, 512);
+        return hOut;
+    }
+
+    /** The same as the passes LstmLayer made before the fused kernel. */
+    @Benchmark
+    public float[] lstmCellForwardPasses() {
+        for (int b = 0; b < 32; b++) {
+            int row = b * 512;
+            kern.sigmoid(pre[0], row, 512);
+            kern.sigmoid(pre[1], row, 512);
+            kern.sigmoid(pre[2], row, 512);
+            kern.tanh(pre[3], row, 512);
+            for (int j = 0; j < 512; j++) {
+                float cj = pre[1][row + j] * cPrev[row + j] + pre[0][row + j] * pre[3][row + j];
+                c[row + j] = cj;
+                tanhC[row + j] = cj;
+            }
+            kern.tanh(tanhC, row, 512);
+            for (int j = 0; j < 512; j++) hOut[row + j] = pre[2][row + j] * tanhC[row + j];
+        }
+        return hOut;
     }
 
     /** dc is carried in place, as between steps: (dc + bounded) · F stays bounded over any number of calls. */

@@ -71,6 +71,30 @@ public interface Kernels {
     void tanhBackward(float[] dh, int dhOff, float[] h, int hOff, float[] da, int daOff, int len);
 
     /**
+     * The forward of an LSTM step's cell (the model's LstmLayer), elementwise over len columns: the
+     * pre-activations in gates[0..3] at off become, in place, I, F, O = σ(·) and C̃ = tanh(·); then
+     *   C = F ⊙ C_prev + I ⊙ C̃ (each product rounded, then the sum) into c at cOff, C_prev read at cPrevOff,
+     *   tanh(C) into tanhC at off, and H = O ⊙ tanh(C) into h at hOff,
+     * on this kernel set's σ and tanh. This default is the definition, the passes one after another;
+     * an override gives its bits.
+     */
+    default void lstmCellForward(float[][] gates, int off, float[] cPrev, int cPrevOff, float[] c, int cOff,
+                                 float[] tanhC, float[] h, int hOff, int len) {
+        float[] gi = gates[0], gf = gates[1], go = gates[2], gc = gates[3];
+        sigmoid(gi, off, len);
+        sigmoid(gf, off, len);
+        sigmoid(go, off, len);
+        tanh(gc, off, len);
+        for (int j = 0; j < len; j++) {
+            float cj = gf[off + j] * cPrev[cPrevOff + j] + gi[off + j] * gc[off + j];
+            c[cOff + j] = cj;
+            tanhC[off + j] = cj;
+        }
+        tanh(tanhC, off, len);
+        for (int j = 0; j < len; j++) h[hOff + j] = go[off + j] * tanhC[off + j];
+    }
+
+    /**
      * The backward of an LSTM step's cell (the model's LstmLayer, whose comment has the forward),
      * elementwise over len columns, given dH at off (the gradient reaching H) and the carried cell
      * gradient dc at dcOff (reaching C from the next step), with the gates I, F, O (after σ), the
@@ -94,6 +118,32 @@ public interface Kernels {
             dAf[off + j] = dC * cPrev[cPrevOff + j] * f * (1f - f);
             dAo[off + j] = d * th * o * (1f - o);
             dAc[off + j] = dC * i * (1f - g * g);
+        }
+    }
+
+    /**
+     * A GRU step's gates (the model's GruLayer), elementwise over len columns: the update and reset
+     * pre-activations z and r at off become Z = σ(z) and R = σ(r) in place, and R ⊙ H_{t−1} (H_{t−1}
+     * at hPrevOff) goes into rh at off, on this kernel set's σ. This default is the definition, the
+     * passes one after another; an override gives its bits.
+     */
+    default void gruGatesForward(float[] z, float[] r, int off, float[] hPrev, int hPrevOff, float[] rh, int len) {
+        sigmoid(z, off, len);
+        sigmoid(r, off, len);
+        for (int j = 0; j < len; j++) rh[off + j] = r[off + j] * hPrev[hPrevOff + j];
+    }
+
+    /**
+     * A GRU step's new state, elementwise over len columns: the candidate's pre-activation at off
+     * becomes H̃ = tanh(·) in place, and H = Z ⊙ H_{t−1} + (1 − Z) ⊙ H̃ (each product rounded, then
+     * the sum; Z at off, H_{t−1} at hPrevOff) goes into h at hOff, on this kernel set's tanh. This
+     * default is the definition; an override gives its bits.
+     */
+    default void gruStateForward(float[] hc, float[] z, int off, float[] hPrev, int hPrevOff, float[] h, int hOff, int len) {
+        tanh(hc, off, len);
+        for (int j = 0; j < len; j++) {
+            float zj = z[off + j];
+            h[hOff + j] = zj * hPrev[hPrevOff + j] + (1f - zj) * hc[off + j];
         }
     }
 

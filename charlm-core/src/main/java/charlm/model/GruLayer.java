@@ -114,10 +114,7 @@ final class GruLayer extends RecurrentLayer {
         gates.product(t, j0, j1, bs, tp.hAll, prev, tp.zr, blk);
         for (int b = 0; b < bs; b++) {
             int row = blk + b * hidden + j0;
-            sigmoid(tp.z, row, n);
-            sigmoid(tp.r, row, n);
-            int hp = prev + b * hidden + j0;
-            for (int j = 0; j < n; j++) tp.rh[row + j] = tp.r[row + j] * tp.hAll[hp + j];
+            kernels.gruGatesForward(tp.z, tp.r, row, tp.hAll, prev + b * hidden + j0, tp.rh, n);
         }
     }
 
@@ -130,12 +127,8 @@ final class GruLayer extends RecurrentLayer {
         if (tokenInput) gatherStep(tp.hc, blk, wXh, bH, t, j0, j1);
         candidate.product(t, j0, j1, bs, tp.rh, blk, tp.hcs, blk);
         for (int b = 0; b < bs; b++) {
-            int row = blk + b * hidden + j0, hp = prev + b * hidden + j0, ho = out + b * hidden + j0;
-            kernels.tanh(tp.hc, row, n);
-            for (int j = 0; j < n; j++) {
-                float z = tp.z[row + j];
-                tp.hAll[ho + j] = z * tp.hAll[hp + j] + (1f - z) * tp.hc[row + j];
-            }
+            int row = blk + b * hidden + j0;
+            kernels.gruStateForward(tp.hc, tp.z, row, tp.hAll, prev + b * hidden + j0, tp.hAll, out + b * hidden + j0, n);
         }
     }
 

@@ -110,25 +110,12 @@ final class LstmLayer extends RecurrentLayer {
         LstmTape tp = (LstmTape) pass.tape();
         int bs = tp.batchSize, n = j1 - j0;
         int blk = t * bs * hidden;
-        float[] gi = tp.gate[I], gf = tp.gate[F], go = tp.gate[O], gc = tp.gate[C];
         if (tokenInput) for (int g = 0; g < 4; g++) gatherStep(tp.gate[g], blk, wx[g], bias[g], t, j0, j1);
         recurrent.product(t, j0, j1, bs, tp.hAll, tp.h(t - 1, hidden), tp.gate, blk);
         int out = tp.h(t, hidden);
         for (int b = 0; b < bs; b++) {
-            int row = blk + b * hidden + j0;
-            sigmoid(gi, row, n);
-            sigmoid(gf, row, n);
-            sigmoid(go, row, n);
-            kernels.tanh(gc, row, n);
-            int cPrev = blk + b * hidden + j0, cNew = cPrev + bs * hidden; // cAll blocks t and t+1
-            for (int j = 0; j < n; j++) {
-                float c = gf[row + j] * tp.cAll[cPrev + j] + gi[row + j] * gc[row + j];
-                tp.cAll[cNew + j] = c;
-                tp.tanhC[row + j] = c;
-            }
-            kernels.tanh(tp.tanhC, row, n);
-            int ho = out + b * hidden + j0;
-            for (int j = 0; j < n; j++) tp.hAll[ho + j] = go[row + j] * tp.tanhC[row + j];
+            int row = blk + b * hidden + j0; // cAll's blocks t and t+1 hold C_{t-1} and C_t
+            kernels.lstmCellForward(tp.gate, row, tp.cAll, row, tp.cAll, row + bs * hidden, tp.tanhC, tp.hAll, out + b * hidden + j0, n);
         }
     }
 

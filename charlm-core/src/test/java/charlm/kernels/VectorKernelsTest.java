@@ -363,6 +363,107 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * The fused LSTM cell forward on each kernel set against its passes one after another on that
+     * set's σ and tanh (the definition), bit for bit: whole vectors, tails, offsets, C_prev and C in
+     * one array as the layer keeps them; nothing outside the len columns written. And one column by
+     * hand against Math.tanh, within the kernels' tolerance.
+     */
+    @Test
+    void lstmCellForwardIsItsPassesBitForBit() {
+        Random rnd = new Random(23);
+        for (Kernels kern : new Kernels[] {fast, narrow, ref}) {
+            for (int len : new int[] {0, 1, 15, 16, 17, 64, 100, 517}) {
+                int size = len + 11, off = 5, hOff = 3, cPrevOff = 2, cOff = cPrevOff + size;
+                float[][] pre = new float[4][];
+                for (int g = 0; g < 4; g++) {
+                    pre[g] = random(size, rnd);
+                    for (int i = 0; i < size; i++) pre[g][i] *= 4f; // into σ's and tanh's tails too
+                }
+                float[] c0 = random(2 * size + 4, rnd), tanhC0 = random(size, rnd), h0 = random(size, rnd);
+                float[][] gates = copy(pre), gatesWant = copy(pre);
+                float[] c = c0.clone(), tanhC = tanhC0.clone(), h = h0.clone();
+                float[] cWant = c0.clone(), tanhCWant = tanhC0.clone(), hWant = h0.clone();
+                kern.lstmCellForward(gates, off, c, cPrevOff, c, cOff, tanhC, h, hOff, len);
+
+                kern.sigmoid(gatesWant[0], off, len);
+                kern.sigmoid(gatesWant[1], off, len);
+                kern.sigmoid(gatesWant[2], off, len);
+                kern.tanh(gatesWant[3], off, len);
+                for (int j = 0; j < len; j++) {
+                    float cj = gatesWant[1][off + j] * cWant[cPrevOff + j] + gatesWant[0][off + j] * gatesWant[3][off + j];
+                    cWant[cOff + j] = cj;
+                    tanhCWant[off + j] = cj;
+                }
+                kern.tanh(tanhCWant, off, len);
+                for (int j = 0; j < len; j++) hWant[hOff + j] = gatesWant[2][off + j] * tanhCWant[off + j];
+
+                String at = kern.name() + " len " + len;
+                for (int g = 0; g < 4; g++) assertThat(gates[g]).as("gate %d, %s", g, at).isEqualTo(gatesWant[g]);
+                assertThat(c).as("C, %s", at).isEqualTo(cWant);
+                assertThat(tanhC).as("tanh(C), %s", at).isEqualTo(tanhCWant);
+                assertThat(h).as("H, %s", at).isEqualTo(hWant);
+                for (int i = 0; i < size; i++) {
+                    boolean inside = i >= off && i < off + len;
+                    if (!inside) assertThat(tanhC[i]).as("tanh(C) outside at %d, %s", i, at).isEqualTo(tanhC0[i]);
+                    if (i < hOff || i >= hOff + len) assertThat(h[i]).as("H outside at %d, %s", i, at).isEqualTo(h0[i]);
+                }
+                if (len > 0) { // the first column by hand
+                    double i0 = 1 / (1 + Math.exp(-pre[0][off])), f0 = 1 / (1 + Math.exp(-pre[1][off]));
+                    double o0 = 1 / (1 + Math.exp(-pre[2][off])), g0 = Math.tanh(pre[3][off]);
+                    double cHand = f0 * c0[cPrevOff] + i0 * g0;
+                    assertThat((double) c[cOff]).as("C by hand, %s", at).isCloseTo(cHand, offset(4 * TANH_TOL * (1 + Math.abs(c0[cPrevOff]))));
+                    assertThat((double) h[hOff]).as("H by hand, %s", at).isCloseTo(o0 * Math.tanh(cHand), offset(8 * TANH_TOL * (1 + Math.abs(c0[cPrevOff]))));
+                }
+            }
+        }
+    }
+
+    /**
+     * The GRU's two fused forward kernels on each kernel set against their passes on that set's σ and
+     * tanh, bit for bit: whole vectors, tails, offsets, H_{t−1} and H in one array as the layer keeps
+     * them; nothing outside the len columns written.
+     */
+    @Test
+    void gruForwardKernelsAreTheirPassesBitForBit() {
+        Random rnd = new Random(29);
+        for (Kernels kern : new Kernels[] {fast, narrow, ref}) {
+            for (int len : new int[] {0, 1, 15, 16, 17, 64, 100, 517}) {
+                int size = len + 11, off = 5, hPrevOff = 2, hOff = hPrevOff + size;
+                float[] z0 = random(size, rnd), r0 = random(size, rnd), hc0 = random(size, rnd), rh0 = random(size, rnd);
+                float[] h0 = random(2 * size + 4, rnd);
+                for (int i = 0; i < size; i++) { // into σ's and tanh's tails too
+                    z0[i] *= 4f;
+                    r0[i] *= 4f;
+                    hc0[i] *= 4f;
+                }
+                float[] z = z0.clone(), r = r0.clone(), rh = rh0.clone(), hc = hc0.clone(), h = h0.clone();
+                kern.gruGatesForward(z, r, off, h, hPrevOff, rh, len);
+                kern.gruStateForward(hc, z, off, h, hPrevOff, h, hOff, len);
+
+                float[] zWant = z0.clone(), rWant = r0.clone(), rhWant = rh0.clone(), hcWant = hc0.clone(), hWant = h0.clone();
+                kern.sigmoid(zWant, off, len);
+                kern.sigmoid(rWant, off, len);
+                for (int j = 0; j < len; j++) rhWant[off + j] = rWant[off + j] * hWant[hPrevOff + j];
+                kern.tanh(hcWant, off, len);
+                for (int j = 0; j < len; j++) {
+                    float zj = zWant[off + j];
+                    hWant[hOff + j] = zj * hWant[hPrevOff + j] + (1f - zj) * hcWant[off + j];
+                }
+
+                String at = kern.name() + " len " + len;
+                assertThat(z).as("Z, %s", at).isEqualTo(zWant);
+                assertThat(r).as("R, %s", at).isEqualTo(rWant);
+                assertThat(rh).as("R ⊙ H, %s", at).isEqualTo(rhWant);
+                assertThat(hc).as("H̃, %s", at).isEqualTo(hcWant);
+                assertThat(h).as("H, %s", at).isEqualTo(hWant);
+                for (int i = 0; i < size; i++) {
+                    if (i < off || i >= off + len) assertThat(rh[i]).as("R ⊙ H outside at %d, %s", i, at).isEqualTo(rh0[i]);
+                }
+            }
+        }
+    }
+
     private float[] sigmoidOf(float[] x) {
         ref.sigmoid(x, 0, x.length);
         return x;
