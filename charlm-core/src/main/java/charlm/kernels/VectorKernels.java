@@ -1225,7 +1225,6 @@ final class VectorKernels implements Kernels {
     public void gruStateForward(float[] hc, float[] z, int off, float[] hPrev, int hPrevOff, float[] h, int hOff, int len) {
         FloatVector hi = FloatVector.broadcast(S, CLAMP), lo = FloatVector.broadcast(S, -CLAMP);
         FloatVector one = FloatVector.broadcast(S, 1f), minusOne = FloatVector.broadcast(S, -1f);
-        FloatVector half = FloatVector.broadcast(S, 0.5f);
         FloatVector p0 = FloatVector.broadcast(S, P0), p1 = FloatVector.broadcast(S, P1);
         FloatVector q0 = FloatVector.broadcast(S, Q0), q1 = FloatVector.broadcast(S, Q1);
         FloatVector q2 = FloatVector.broadcast(S, Q2);
