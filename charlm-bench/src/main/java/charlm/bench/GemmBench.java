@@ -54,6 +54,8 @@ public class GemmBench {
         TN_512x512x1120(Op.TN, 512, 512, 1120, 512),
         /** The same, one row block of 2. */
         TN_256x512x1120_half(Op.TN, 256, 512, 1120, 512),
+        /** The same as training runs it, dA in panels (k = 1120 is B 32 at T 35). */
+        TNP_256x512x1120_half(Op.TNP, 256, 512, 1120, 512),
         /** Real text (Tiny Shakespeare by characters, V = 65, E = 64, H = 512, B = 64, T = 64): the LSTM step, one thread's 4 gates × 256 columns. */
         NN_64x1024x512(Op.NN, 64, 1024, 512, 1024),
         /** Its weight gradient over T·B = 4096 rows, one row block of 2. */

@@ -1,5 +1,6 @@
 package charlm.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -74,8 +75,11 @@ final class VectorKernels implements Kernels {
      */
     private final boolean narrow;
 
-    /** Rows per strip of the weight gradients' packed A, and rows per group of strips (a multiple of it). */
-    private final int tnRows, tnGroup;
+    /**
+     * Rows per strip of the weight gradients' packed A, rows per group of strips (a multiple of it),
+     * and the most rows per group when the product runs over k in blocks (see {@link #blockedOverK}).
+     */
+    private final int tnRows, tnGroup, tnBlockedGroup;
 
     VectorKernels() {
         this(vectorRegisters());
@@ -87,6 +91,7 @@ final class VectorKernels implements Kernels {
         narrow = registers == 16;
         tnRows = narrow ? 6 : 8;
         tnGroup = narrow ? 126 : 128;
+        tnBlockedGroup = narrow ? 510 : 512;
     }
 
     /**
@@ -491,7 +496,11 @@ final class VectorKernels implements Kernels {
     @Override
     public void gemmTNPanels(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int ldc) {
         int m8 = m - m % tnRows, n2 = n - n % TN_COLS;
-        if (k >= TN_MIN_K && m8 > 0 && n2 > 0) {
+        if (k >= TN_BLOCKED_FROM && m8 > 0 && n2 > 0) {
+            blockedOverK(m8, n2, k, a, aOff, lda, b, bOff, c, cOff, ldc);
+            if (n2 < n) blockedProduct(m8, n - n2, k, a, aOff, 1, lda, b, bOff + n2 * k, n - n2, c, cOff + n2, ldc);
+            if (m8 < m) panelProducts(m - m8, n, k, a, aOff + m8, lda, b, bOff, c, cOff + m8 * ldc, ldc);
+        } else if (k >= TN_MIN_K && m8 > 0 && n2 > 0) {
             float[][] packs = TN_PACKS.get();
             int rowsPerGroup = Math.min(m8, tnGroup);
             if (packs[0].length < rowsPerGroup * k) packs[0] = new float[rowsPerGroup * k];
@@ -505,6 +514,182 @@ final class VectorKernels implements Kernels {
             if (m8 < m) panelProducts(m - m8, n, k, a, aOff + m8, lda, b, bOff, c, cOff + m8 * ldc, ldc);
         } else {
             panelProducts(m, n, k, a, aOff, lda, b, bOff, c, cOff, ldc);
+        }
+    }
+
+    /**
+     * From this k on (T·B rows: B 64 at T 64) gemmTNPanels runs over k in blocks of TN_KC rows.
+     * Unblocked, a group's strips are k × 128 floats (4 MB at k = 8192), more than L2 holds, and
+     * every 2-vector column block reads them again; blocked, each k-block of up to 512 rows is packed
+     * just before use (512 KB, in L2 while every panel's slice passes over it).
+     */
+    private static final int TN_KC = 256, TN_BLOCKED_FROM = 4096;
+
+    /** The most floats of carried sums per thread (2 MB): the blocked group shrinks for wider C. */
+    private static final int TN_MAX_SUMS = 512 * 1024;
+
+    /** Each thread's carried sums for {@link #blockedOverK}, grown on first use at a shape and kept. */
+    private static final ThreadLocal<float[][]> TN_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * C(m, n) += Aᵀ B for B in panels, m a multiple of the strip's rows, n of 2 vectors, k-block by
+     * k-block: for each group of rows, the sums start at zero in scratch; for each block of TN_KC
+     * values of p the group's strips over it are packed and every panel's slice multiplied in, each
+     * block's sums loaded from scratch and stored back (a float stored and loaded is the same float);
+     * at the end C += the sums. Every element is still acc = 0, fma over p in order, C += acc: the bits
+     * of the unblocked product. The blocks have no branch on the k-block: one compiled form whatever
+     * called them first (with a first/last flag, C2's code depended on the calls it had seen, 120 to
+     * 150 GFLOP/s a core for the same product).
+     */
+    private void blockedOverK(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff,
+                              float[] c, int cOff, int ldc) {
+        int group = Math.max(tnRows, Math.min(tnBlockedGroup, TN_MAX_SUMS / n / tnRows * tnRows));
+        int rowsPerGroup = Math.min(m, group);
+        float[][] packs = TN_PACKS.get(), sums = TN_SUMS.get();
+        if (packs[0].length < rowsPerGroup * TN_KC) packs[0] = new float[rowsPerGroup * TN_KC];
+        if (sums[0].length < Alignment.PAD + rowsPerGroup * n) sums[0] = new float[Alignment.PAD + rowsPerGroup * n];
+        float[] pa = packs[0], acc = sums[0];
+        for (int g = 0; g < m; g += group) {
+            int rows = Math.min(group, m - g);
+            Arrays.fill(acc, Alignment.PAD, Alignment.PAD + rows * n, 0f);
+            for (int p0 = 0; p0 < k; p0 += TN_KC) {
+                int kc = Math.min(TN_KC, k - p0);
+                packRowStrips(rows, kc, a, aOff + g + p0 * lda, lda, pa, tnRows);
+                for (int j = 0; j < n; j += TN_COLS) {
+                    int at = Alignment.PAD + j * rows, pbOff = bOff + j * k + p0 * TN_COLS;
+                    if (narrow) carriedSixRowBlocks(rows, kc, pa, b, pbOff, acc, at);
+                    else carriedBlocks(rows, kc, pa, b, pbOff, acc, at);
+                }
+            }
+            for (int j = 0; j < n; j += TN_COLS) {
+                for (int r = 0; r < rows; r++) {
+                    int s = Alignment.PAD + j * rows + r * TN_COLS, ci = cOff + (g + r) * ldc + j;
+                    FloatVector.fromArray(S, c, ci).add(FloatVector.fromArray(S, acc, s)).intoArray(c, ci);
+                    FloatVector.fromArray(S, c, ci + L).add(FloatVector.fromArray(S, acc, s + L)).intoArray(c, ci + L);
+                }
+            }
+        }
+    }
+
+    /** As {@link #packedSixRowBlocks} over one k-block: each block's sums come from acc (row r's 2L at accOff + r·2L) and go back there. */
+    private static void carriedSixRowBlocks(int rows, int k, float[] pa, float[] pb, int pbOff, float[] acc, int accOff) {
+        for (int i = 0; i < rows; i += 6) {
+            int s = accOff + i * TN_COLS;
+            FloatVector c00 = FloatVector.fromArray(S, acc, s + 0 * L);
+            FloatVector c01 = FloatVector.fromArray(S, acc, s + 1 * L);
+            FloatVector c10 = FloatVector.fromArray(S, acc, s + 2 * L);
+            FloatVector c11 = FloatVector.fromArray(S, acc, s + 3 * L);
+            FloatVector c20 = FloatVector.fromArray(S, acc, s + 4 * L);
+            FloatVector c21 = FloatVector.fromArray(S, acc, s + 5 * L);
+            FloatVector c30 = FloatVector.fromArray(S, acc, s + 6 * L);
+            FloatVector c31 = FloatVector.fromArray(S, acc, s + 7 * L);
+            FloatVector c40 = FloatVector.fromArray(S, acc, s + 8 * L);
+            FloatVector c41 = FloatVector.fromArray(S, acc, s + 9 * L);
+            FloatVector c50 = FloatVector.fromArray(S, acc, s + 10 * L);
+            FloatVector c51 = FloatVector.fromArray(S, acc, s + 11 * L);
+            int ap = i * k, bp = pbOff;
+            for (int p = 0; p < k; p++, ap += 6, bp += TN_COLS) {
+                FloatVector b0 = FloatVector.fromArray(S, pb, bp);
+                FloatVector b1 = FloatVector.fromArray(S, pb, bp + L);
+                FloatVector x = FloatVector.broadcast(S, pa[ap]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                x = FloatVector.broadcast(S, pa[ap + 1]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                x = FloatVector.broadcast(S, pa[ap + 2]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                x = FloatVector.broadcast(S, pa[ap + 3]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                x = FloatVector.broadcast(S, pa[ap + 4]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                x = FloatVector.broadcast(S, pa[ap + 5]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+            }
+            c00.intoArray(acc, s + 0 * L);
+            c01.intoArray(acc, s + 1 * L);
+            c10.intoArray(acc, s + 2 * L);
+            c11.intoArray(acc, s + 3 * L);
+            c20.intoArray(acc, s + 4 * L);
+            c21.intoArray(acc, s + 5 * L);
+            c30.intoArray(acc, s + 6 * L);
+            c31.intoArray(acc, s + 7 * L);
+            c40.intoArray(acc, s + 8 * L);
+            c41.intoArray(acc, s + 9 * L);
+            c50.intoArray(acc, s + 10 * L);
+            c51.intoArray(acc, s + 11 * L);
+        }
+    }
+
+    /** As {@link #packedBlocks} over one k-block: each block's sums come from acc (row r's 2L at accOff + r·2L) and go back there. */
+    private static void carriedBlocks(int rows, int k, float[] pa, float[] pb, int pbOff, float[] acc, int accOff) {
+        for (int i = 0; i < rows; i += 8) {
+            int s = accOff + i * TN_COLS;
+            FloatVector c00 = FloatVector.fromArray(S, acc, s + 0 * L);
+            FloatVector c01 = FloatVector.fromArray(S, acc, s + 1 * L);
+            FloatVector c10 = FloatVector.fromArray(S, acc, s + 2 * L);
+            FloatVector c11 = FloatVector.fromArray(S, acc, s + 3 * L);
+            FloatVector c20 = FloatVector.fromArray(S, acc, s + 4 * L);
+            FloatVector c21 = FloatVector.fromArray(S, acc, s + 5 * L);
+            FloatVector c30 = FloatVector.fromArray(S, acc, s + 6 * L);
+            FloatVector c31 = FloatVector.fromArray(S, acc, s + 7 * L);
+            FloatVector c40 = FloatVector.fromArray(S, acc, s + 8 * L);
+            FloatVector c41 = FloatVector.fromArray(S, acc, s + 9 * L);
+            FloatVector c50 = FloatVector.fromArray(S, acc, s + 10 * L);
+            FloatVector c51 = FloatVector.fromArray(S, acc, s + 11 * L);
+            FloatVector c60 = FloatVector.fromArray(S, acc, s + 12 * L);
+            FloatVector c61 = FloatVector.fromArray(S, acc, s + 13 * L);
+            FloatVector c70 = FloatVector.fromArray(S, acc, s + 14 * L);
+            FloatVector c71 = FloatVector.fromArray(S, acc, s + 15 * L);
+            int ap = i * k, bp = pbOff;
+            for (int p = 0; p < k; p++, ap += 8, bp += TN_COLS) {
+                FloatVector b0 = FloatVector.fromArray(S, pb, bp);
+                FloatVector b1 = FloatVector.fromArray(S, pb, bp + L);
+                FloatVector x = FloatVector.broadcast(S, pa[ap]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                x = FloatVector.broadcast(S, pa[ap + 1]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                x = FloatVector.broadcast(S, pa[ap + 2]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                x = FloatVector.broadcast(S, pa[ap + 3]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                x = FloatVector.broadcast(S, pa[ap + 4]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                x = FloatVector.broadcast(S, pa[ap + 5]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+                x = FloatVector.broadcast(S, pa[ap + 6]);
+                c60 = x.fma(b0, c60);
+                c61 = x.fma(b1, c61);
+                x = FloatVector.broadcast(S, pa[ap + 7]);
+                c70 = x.fma(b0, c70);
+                c71 = x.fma(b1, c71);
+            }
+            c00.intoArray(acc, s + 0 * L);
+            c01.intoArray(acc, s + 1 * L);
+            c10.intoArray(acc, s + 2 * L);
+            c11.intoArray(acc, s + 3 * L);
+            c20.intoArray(acc, s + 4 * L);
+            c21.intoArray(acc, s + 5 * L);
+            c30.intoArray(acc, s + 6 * L);
+            c31.intoArray(acc, s + 7 * L);
+            c40.intoArray(acc, s + 8 * L);
+            c41.intoArray(acc, s + 9 * L);
+            c50.intoArray(acc, s + 10 * L);
+            c51.intoArray(acc, s + 11 * L);
+            c60.intoArray(acc, s + 12 * L);
+            c61.intoArray(acc, s + 13 * L);
+            c70.intoArray(acc, s + 14 * L);
+            c71.intoArray(acc, s + 15 * L);
         }
     }
 

@@ -513,7 +513,10 @@ class VectorKernelsTest {
      * gemmTNPanels on B packed into panels (in two column ranges, as two threads would, the second in
      * two blocks of rows, as the model packs a step's rows at a time) is gemmTN
      * bit for bit, on each kernel set: the same chains, only B read from elsewhere. Shapes with
-     * narrow last panels, leftover rows, short k, and C inside a wider matrix.
+     * narrow last panels, leftover rows, short k, and C inside a wider matrix; from k = 4096 the
+     * panel product runs over k in blocks of 256 with its sums carried between them: a short last
+     * block, more rows than one group (512, or 510 with 16 registers), and C so wide that a group
+     * holds fewer rows (n = 4128: 120 rows, 2 groups for 136).
      */
     @ParameterizedTest(name = "m={0} n={1} k={2}")
     @MethodSource("panelShapes")
@@ -540,6 +543,7 @@ class VectorKernelsTest {
         return Stream.of(
                 Arguments.of(64, 512, 1120), Arguments.of(512, 64, 1120), Arguments.of(28, 64, 1120),
                 Arguments.of(13, 70, 100), Arguments.of(8, 32, 64), Arguments.of(9, 33, 65),
-                Arguments.of(130, 96, 70), Arguments.of(5, 7, 3), Arguments.of(16, 48, 63), Arguments.of(1, 1, 1));
+                Arguments.of(130, 96, 70), Arguments.of(5, 7, 3), Arguments.of(16, 48, 63), Arguments.of(1, 1, 1),
+                Arguments.of(520, 96, 4100), Arguments.of(48, 64, 4096), Arguments.of(136, 4128, 4097));
     }
 }
