@@ -496,11 +496,13 @@ final class VectorKernels implements Kernels {
     @Override
     public void gemmTNPanels(int m, int n, int k, float[] a, int aOff, int lda, float[] b, int bOff, float[] c, int cOff, int ldc) {
         int m8 = m - m % tnRows, n2 = n - n % TN_COLS;
-        if (k >= TN_BLOCKED_FROM && m8 > 0 && n2 > 0) {
+        if (k < TN_MIN_K || m8 == 0 || n2 == 0) {
+            panelProducts(m, n, k, a, aOff, lda, b, bOff, c, cOff, ldc);
+            return;
+        }
+        if (k >= TN_BLOCKED_FROM) {
             blockedOverK(m8, n2, k, a, aOff, lda, b, bOff, c, cOff, ldc);
-            if (n2 < n) blockedProduct(m8, n - n2, k, a, aOff, 1, lda, b, bOff + n2 * k, n - n2, c, cOff + n2, ldc);
-            if (m8 < m) panelProducts(m - m8, n, k, a, aOff + m8, lda, b, bOff, c, cOff + m8 * ldc, ldc);
-        } else if (k >= TN_MIN_K && m8 > 0 && n2 > 0) {
+        } else {
             float[][] packs = TN_PACKS.get();
             int rowsPerGroup = Math.min(m8, tnGroup);
             if (packs[0].length < rowsPerGroup * k) packs[0] = new float[rowsPerGroup * k];
@@ -510,11 +512,9 @@ final class VectorKernels implements Kernels {
                 packRowStrips(rows, k, a, aOff + g, lda, pa, tnRows);
                 for (int j = 0; j < n2; j += TN_COLS) stripBlocks(rows, k, pa, b, bOff + j * k, c, cOff + g * ldc + j, ldc);
             }
-            if (n2 < n) blockedProduct(m8, n - n2, k, a, aOff, 1, lda, b, bOff + n2 * k, n - n2, c, cOff + n2, ldc);
-            if (m8 < m) panelProducts(m - m8, n, k, a, aOff + m8, lda, b, bOff, c, cOff + m8 * ldc, ldc);
-        } else {
-            panelProducts(m, n, k, a, aOff, lda, b, bOff, c, cOff, ldc);
         }
+        if (n2 < n) blockedProduct(m8, n - n2, k, a, aOff, 1, lda, b, bOff + n2 * k, n - n2, c, cOff + n2, ldc);
+        if (m8 < m) panelProducts(m - m8, n, k, a, aOff + m8, lda, b, bOff, c, cOff + m8 * ldc, ldc);
     }
 
     /**
@@ -562,11 +562,7 @@ final class VectorKernels implements Kernels {
                 }
             }
             for (int j = 0; j < n; j += TN_COLS) {
-                for (int r = 0; r < rows; r++) {
-                    int s = Alignment.PAD + j * rows + r * TN_COLS, ci = cOff + (g + r) * ldc + j;
-                    FloatVector.fromArray(S, c, ci).add(FloatVector.fromArray(S, acc, s)).intoArray(c, ci);
-                    FloatVector.fromArray(S, c, ci + L).add(FloatVector.fromArray(S, acc, s + L)).intoArray(c, ci + L);
-                }
+                for (int r = 0; r < rows; r++) add(acc, Alignment.PAD + j * rows + r * TN_COLS, c, cOff + (g + r) * ldc + j, TN_COLS);
             }
         }
     }
@@ -1317,11 +1313,6 @@ final class VectorKernels implements Kernels {
     }
 
     /**
-     * The default's loop on whole vectors: C2 left the scalar loop, which reads six arrays and writes
-     * five, unvectorised (a step's cell backward, 32 rows of 64 columns, ~39 µs a part with the
-     * packing that follows it; ~30 µs this way).
-     */
-    /**
      * One pass over each vector of columns where the definition makes seven over the row (four
      * activations, C, tanh(C), H): the same operations on each element in the same order as
      * {@link #sigmoid} and {@link #tanh}, so the same bits, with the row read and written once. In
@@ -1428,6 +1419,11 @@ final class VectorKernels implements Kernels {
         if (j < len) Kernels.super.gruStateForward(hc, z, off + j, hPrev, hPrevOff + j, h, hOff + j, len - j);
     }
 
+    /**
+     * The default's loop on whole vectors: C2 left the scalar loop, which reads six arrays and writes
+     * five, unvectorised (a step's cell backward, 32 rows of 64 columns, ~39 µs a part with the
+     * packing that follows it; ~30 µs this way).
+     */
     @Override
     public void lstmCellBackward(float[] dh, float[][] gates, float[] tanhC, int off, float[] cPrev, int cPrevOff,
                                  float[] dc, int dcOff, float[][] dA, int len) {
